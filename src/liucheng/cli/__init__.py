@@ -1,0 +1,39 @@
+"""The ``liucheng`` command.
+
+Each command family lives in its own module and registers on :data:`app` here. A
+:class:`~liucheng.errors.LiuchengError` never reaches the user as a traceback: :func:`main` prints
+its message (with code, place and hint) and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from liucheng.errors import LiuchengError
+
+from . import analytics as _analytics  # noqa: F401  (registers commands)
+from . import bpmn as _bpmn  # noqa: F401
+from . import demo as _demo  # noqa: F401
+from . import dmn as _dmn  # noqa: F401
+from . import mine_models as _mine_models  # noqa: F401
+from . import org as _org  # noqa: F401
+from . import staffing as _staffing  # noqa: F401
+from ._app import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Run the CLI; turn our errors into a message and exit status 2."""
+    try:
+        app(standalone_mode=False)
+    except LiuchengError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
