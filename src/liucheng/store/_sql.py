@@ -1,0 +1,421 @@
+"""The SQL store: the engine's ports on SQLAlchemy Core (SQLite and PostgreSQL).
+
+One engine command is one database transaction. :meth:`SqlTransaction.apply` writes a command's
+whole change set with a few statements: revision-checked instance updates (optimistic locking),
+``executemany`` upserts and deletes of index rows, and one ``executemany`` of history rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Select, and_, delete, insert, select, update
+from sqlalchemy import Table as _Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from liucheng.engine.ports import (
+    INDEX_KINDS,
+    ChangeSet,
+    DefinitionRecord,
+    DeploymentRecord,
+    HistoryEvent,
+    InstanceRecord,
+    JobRecord,
+    Page,
+)
+from liucheng.errors import ConcurrencyError, NotFoundError, StoreError
+
+from . import schema
+from ._database import DatabaseSettings, connect_database
+
+__all__ = ["SqlStore", "SqlTransaction", "upgrade_schema"]
+
+_CHUNK = 500
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def upgrade_schema(engine: Engine, revision: str = "head") -> None:
+    """Bring the database schema to ``revision`` with the bundled Alembic migrations."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+_FIELDS: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _field_names(cls: type[Any]) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+def _as_dict(record: Any) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in _field_names(type(record))}
+
+
+def _record(cls: type[Any], row: Any) -> Any:
+    mapping = row._mapping
+    return cls(**{name: mapping[name] for name in _field_names(cls)})
+
+
+def _paged(stmt: Select[Any], page: Page | None) -> Select[Any]:
+    if page is None:
+        return stmt
+    if page.offset:
+        stmt = stmt.offset(page.offset)
+    if page.limit is not None:
+        stmt = stmt.limit(page.limit)
+    return stmt
+
+
+class SqlStore:
+    """Deployments, instances, index rows and history in SQLite or PostgreSQL.
+
+    Args:
+        database: A SQLAlchemy engine, settings, or a URL (``None``: ``LIUCHENG_DATABASE`` or
+            the SQLite default ``liucheng.db``).
+        upgrade: Run the schema migrations to the newest version first.
+    """
+
+    def __init__(
+        self,
+        database: Engine | DatabaseSettings | str | None = None,
+        *,
+        upgrade: bool = True,
+    ) -> None:
+        self.engine = database if isinstance(database, Engine) else connect_database(database)
+        self.dialect = self.engine.dialect.name
+        if upgrade:
+            upgrade_schema(self.engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlTransaction]:
+        """One database transaction: commit on normal exit, roll back on an exception."""
+        try:
+            with self.engine.begin() as connection:
+                yield SqlTransaction(connection, self.dialect)
+        except OperationalError as exc:
+            raise StoreError(
+                f"database error: {exc.orig}",
+                code="store.operational",
+                hint="check that the database is reachable and not locked by another program",
+            ) from exc
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+class SqlTransaction:
+    """The transaction object of :class:`SqlStore` (see ``liucheng.engine.ports.Transaction``)."""
+
+    def __init__(self, connection: Connection, dialect: str) -> None:
+        self.c = connection
+        self.dialect = dialect
+
+    # ------------------------------------------------------------------------ definitions
+    def add_deployment(
+        self, deployment: DeploymentRecord, definitions: Sequence[DefinitionRecord]
+    ) -> None:
+        """Store a deployment, its resources and its definition versions."""
+        try:
+            self.c.execute(
+                insert(schema.deployment),
+                [
+                    {
+                        "id": deployment.id,
+                        "name": deployment.name,
+                        "deployed_at": deployment.deployed_at,
+                    }
+                ],
+            )
+            if deployment.resources:
+                self.c.execute(
+                    insert(schema.resource),
+                    [
+                        {"deployment_id": deployment.id, "name": name, "content": content}
+                        for name, content in deployment.resources.items()
+                    ],
+                )
+            if definitions:
+                self.c.execute(insert(schema.definition), [_as_dict(d) for d in definitions])
+        except IntegrityError as exc:
+            raise ConcurrencyError(
+                f"deployment {deployment.id} conflicts with a concurrent deployment: {exc.orig}",
+                code="store.deployment_conflict",
+            ) from exc
+
+    def get_deployment(self, deployment_id: str) -> DeploymentRecord | None:
+        """A deployment with its resources."""
+        row = self.c.execute(
+            select(schema.deployment).where(schema.deployment.c.id == deployment_id)
+        ).first()
+        if row is None:
+            return None
+        resources = {
+            r.name: bytes(r.content)
+            for r in self.c.execute(
+                select(schema.resource).where(schema.resource.c.deployment_id == deployment_id)
+            )
+        }
+        return DeploymentRecord(
+            id=row.id, name=row.name, deployed_at=row.deployed_at, resources=resources
+        )
+
+    def get_definition(self, definition_id: str) -> DefinitionRecord | None:
+        """A definition version by id."""
+        row = self.c.execute(
+            select(schema.definition).where(schema.definition.c.id == definition_id)
+        ).first()
+        return None if row is None else _record(DefinitionRecord, row)
+
+    def latest_definition(self, key: str, kind: str = "bpmn") -> DefinitionRecord | None:
+        """The highest version of ``key``."""
+        t = schema.definition
+        row = self.c.execute(
+            select(t).where(t.c.key == key, t.c.kind == kind).order_by(t.c.version.desc()).limit(1)
+        ).first()
+        return None if row is None else _record(DefinitionRecord, row)
+
+    def definition_by_version(
+        self, key: str, version: int, kind: str = "bpmn"
+    ) -> DefinitionRecord | None:
+        """Version ``version`` of ``key``."""
+        t = schema.definition
+        row = self.c.execute(
+            select(t).where(t.c.key == key, t.c.kind == kind, t.c.version == version)
+        ).first()
+        return None if row is None else _record(DefinitionRecord, row)
+
+    def list_definitions(
+        self, key: str | None = None, kind: str | None = None
+    ) -> list[DefinitionRecord]:
+        """Definitions ordered by key and version."""
+        t = schema.definition
+        stmt = select(t).order_by(t.c.key, t.c.version)
+        if key is not None:
+            stmt = stmt.where(t.c.key == key)
+        if kind is not None:
+            stmt = stmt.where(t.c.kind == kind)
+        return [_record(DefinitionRecord, r) for r in self.c.execute(stmt)]
+
+    # -------------------------------------------------------------------------- instances
+    def get_instance(self, instance_id: str) -> InstanceRecord | None:
+        """A live instance by id."""
+        row = self.c.execute(
+            select(schema.instance).where(schema.instance.c.id == instance_id)
+        ).first()
+        return None if row is None else _record(InstanceRecord, row)
+
+    def find_instances(
+        self,
+        *,
+        key: str | None = None,
+        definition_id: str | None = None,
+        business_key: str | None = None,
+        parent_id: str | None = None,
+        root_id: str | None = None,
+        page: Page | None = None,
+    ) -> list[InstanceRecord]:
+        """Live instances matching every filter, oldest first."""
+        t = schema.instance
+        stmt = select(t).order_by(t.c.started_at, t.c.id)
+        for name, value in (
+            ("key", key),
+            ("definition_id", definition_id),
+            ("business_key", business_key),
+            ("parent_id", parent_id),
+            ("root_id", root_id),
+        ):
+            if value is not None:
+                stmt = stmt.where(t.c[name] == value)
+        return [_record(InstanceRecord, r) for r in self.c.execute(_paged(stmt, page))]
+
+    # -------------------------------------------------------------------------- index rows
+    def _table(self, kind: str) -> _Table:
+        table = schema.INDEX_TABLES.get(kind)
+        if table is None:
+            raise NotFoundError(f"unknown index row kind {kind!r}", code="store.kind")
+        return table
+
+    def get_row(self, kind: str, row_id: str) -> Any | None:
+        """One index row by id."""
+        table = self._table(kind)
+        row = self.c.execute(select(table).where(table.c.id == row_id)).first()
+        return None if row is None else _record(INDEX_KINDS[kind], row)
+
+    def find_rows(
+        self,
+        kind: str,
+        filters: dict[str, Any] | None = None,
+        *,
+        page: Page | None = None,
+        order_by: Sequence[str] = (),
+    ) -> list[Any]:
+        """Index rows whose attributes equal every filter value (lists: any member)."""
+        table = self._table(kind)
+        cls = INDEX_KINDS[kind]
+        stmt = select(table)
+        post: dict[str, Any] = {}
+        for name, want in (filters or {}).items():
+            column = table.c.get(name)
+            if column is None:
+                raise StoreError(f"{kind} rows have no attribute {name!r}", code="store.filter")
+            if isinstance(column.type, schema.JsonText):
+                post[name] = want  # JSON values compare in Python, exactly like the memory store
+            elif isinstance(want, list | tuple | set | frozenset):
+                stmt = stmt.where(column.in_(list(want)))
+            elif want is None:
+                stmt = stmt.where(column.is_(None))
+            else:
+                stmt = stmt.where(column == want)
+        columns = [table.c[n] for n in order_by] or [
+            table.c[n] for n in ("created_at", "seq", "id") if n in table.c
+        ]
+        stmt = stmt.order_by(*columns)
+        if post:
+            rows = [_record(cls, r) for r in self.c.execute(stmt)]
+            rows = [r for r in rows if all(_equal(getattr(r, n), w) for n, w in post.items())]
+            if page is None:
+                return rows
+            end = None if page.limit is None else page.offset + page.limit
+            return rows[page.offset : end]
+        return [_record(cls, r) for r in self.c.execute(_paged(stmt, page))]
+
+    def due_jobs(self, now: _dt.datetime, *, limit: int | None = None) -> list[JobRecord]:
+        """Due jobs with retries left and no live lock, earliest first."""
+        t = schema.job
+        stmt = (
+            select(t)
+            .where(
+                t.c.due_at <= now,
+                t.c.retries > 0,
+                (t.c.lock_owner.is_(None)) | (t.c.lock_expires_at <= now),
+            )
+            .order_by(t.c.due_at, t.c.priority.desc(), t.c.seq)
+        )
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        return [_record(JobRecord, r) for r in self.c.execute(stmt)]
+
+    def apply(self, changes: ChangeSet) -> None:
+        """Write a change set, checking every instance revision.
+
+        Raises:
+            ConcurrencyError: An instance's stored revision is not the expected one.
+        """
+        c = self.c
+        t = schema.instance
+        if changes.instances_insert:
+            rows = []
+            for rec in changes.instances_insert:
+                row = _as_dict(rec)
+                row["revision"] = 1
+                rows.append(row)
+            try:
+                c.execute(insert(t), rows)
+            except IntegrityError as exc:
+                raise ConcurrencyError(
+                    f"process instance exists already: {exc.orig}", code="store.instance_exists"
+                ) from exc
+        for rec, expected in changes.instances_update:
+            values = _as_dict(rec)
+            values["revision"] = expected + 1
+            del values["id"]
+            result = c.execute(
+                update(t).where(and_(t.c.id == rec.id, t.c.revision == expected)).values(values)
+            )
+            if result.rowcount != 1:
+                raise _conflict(rec.id, expected)
+        for instance_id, expected in changes.instances_delete:
+            if not expected:
+                continue
+            result = c.execute(
+                delete(t).where(and_(t.c.id == instance_id, t.c.revision == expected))
+            )
+            if result.rowcount != 1:
+                raise _conflict(instance_id, expected)
+        for kind, ids in changes.deletes.items():
+            if not ids:
+                continue
+            table = self._table(kind)
+            id_list = list(ids)
+            for start in range(0, len(id_list), _CHUNK):
+                c.execute(delete(table).where(table.c.id.in_(id_list[start : start + _CHUNK])))
+        for kind, upserts in changes.upserts.items():
+            if upserts:
+                c.execute(self._upsert(kind), [_as_dict(r) for r in upserts.values()])
+        if changes.history:
+            c.execute(insert(schema.history), [_as_dict(h) for h in changes.history])
+        # Only after every write succeeded: the records now carry the stored revision.
+        for rec in changes.instances_insert:
+            rec.revision = 1
+        for rec, expected in changes.instances_update:
+            rec.revision = expected + 1
+
+    def _upsert(self, kind: str) -> Any:
+        table = self._table(kind)
+        make: Callable[[_Table], Any] = (
+            postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        )
+        stmt = make(table)
+        return stmt.on_conflict_do_update(
+            index_elements=[table.c.id],
+            set_={col.name: stmt.excluded[col.name] for col in table.columns if col.name != "id"},
+        )
+
+    # ---------------------------------------------------------------------------- history
+    def find_history(
+        self,
+        filters: dict[str, Any] | None = None,
+        *,
+        page: Page | None = None,
+    ) -> list[HistoryEvent]:
+        """History events matching the filters, in append order."""
+        t = schema.history
+        stmt = select(t).order_by(t.c.id)
+        post: dict[str, Any] = {}
+        for name, want in (filters or {}).items():
+            if name not in t.c or name == "data":
+                post[name] = want
+            elif isinstance(want, list | tuple | set | frozenset):
+                stmt = stmt.where(t.c[name].in_(list(want)))
+            elif want is None:
+                stmt = stmt.where(t.c[name].is_(None))
+            else:
+                stmt = stmt.where(t.c[name] == want)
+        if post:
+            rows = [_record(HistoryEvent, r) for r in self.c.execute(stmt)]
+            rows = [r for r in rows if all(_equal(getattr(r, n, None), w) for n, w in post.items())]
+            if page is None:
+                return rows
+            end = None if page.limit is None else page.offset + page.limit
+            return rows[page.offset : end]
+        return [_record(HistoryEvent, r) for r in self.c.execute(_paged(stmt, page))]
+
+
+def _equal(have: Any, want: Any) -> bool:
+    if isinstance(want, list | tuple | set | frozenset):
+        return have in want
+    return bool(have == want)
+
+
+def _conflict(instance_id: str, expected: int) -> ConcurrencyError:
+    return ConcurrencyError(
+        f"process instance {instance_id} changed meanwhile (expected revision {expected})",
+        element_id=None,
+        details={"instance_id": instance_id, "expected_revision": expected},
+    )
