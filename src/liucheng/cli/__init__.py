@@ -14,12 +14,16 @@ import typer
 from liucheng.errors import LiuchengError
 
 from . import analytics as _analytics  # noqa: F401  (registers commands)
+from . import bench as _bench  # noqa: F401
 from . import bpmn as _bpmn  # noqa: F401
+from . import db as _db  # noqa: F401
 from . import demo as _demo  # noqa: F401
 from . import dmn as _dmn  # noqa: F401
+from . import engine as _engine  # noqa: F401
 from . import mine_models as _mine_models  # noqa: F401
 from . import org as _org  # noqa: F401
 from . import staffing as _staffing  # noqa: F401
+from . import worker as _worker  # noqa: F401
 from ._app import app
 
 __all__ = ["app", "main"]

@@ -8,10 +8,12 @@ SQLAlchemy Core; the schema is managed by the bundled Alembic migrations (:func:
 from __future__ import annotations
 
 from ._database import DEFAULT_DATABASE, DatabaseSettings, connect_database, normalise_url
-from ._sql import SqlStore, SqlTransaction, upgrade_schema
+from ._sql import EXTERNAL_TASK_CHANNEL, JOB_CHANNEL, SqlStore, SqlTransaction, upgrade_schema
 
 __all__ = [
     "DEFAULT_DATABASE",
+    "EXTERNAL_TASK_CHANNEL",
+    "JOB_CHANNEL",
     "DatabaseSettings",
     "SqlStore",
     "SqlTransaction",

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, and_, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Select, and_, delete, insert, select, text, update
 from sqlalchemy import Table as _Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -34,9 +34,20 @@ from liucheng.errors import ConcurrencyError, NotFoundError, StoreError
 from . import schema
 from ._database import DatabaseSettings, connect_database
 
-__all__ = ["SqlStore", "SqlTransaction", "upgrade_schema"]
+__all__ = [
+    "EXTERNAL_TASK_CHANNEL",
+    "JOB_CHANNEL",
+    "SqlStore",
+    "SqlTransaction",
+    "upgrade_schema",
+]
 
 _CHUNK = 500
+_LOCKED_KINDS = frozenset({"job", "external_task"})
+#: PostgreSQL NOTIFY channel announcing new or changed jobs (payload empty).
+JOB_CHANNEL = "liucheng_jobs"
+#: PostgreSQL NOTIFY channel announcing external tasks (payload: the topic).
+EXTERNAL_TASK_CHANNEL = "liucheng_external_tasks"
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -98,21 +109,30 @@ class SqlStore:
     ) -> None:
         self.engine = database if isinstance(database, Engine) else connect_database(database)
         self.dialect = self.engine.dialect.name
+        self.job_listeners: list[Callable[[], None]] = []
         if upgrade:
             upgrade_schema(self.engine)
 
     @contextmanager
     def transaction(self) -> Iterator[SqlTransaction]:
-        """One database transaction: commit on normal exit, roll back on an exception."""
+        """One database transaction: commit on normal exit, roll back on an exception.
+
+        After a commit that created or changed jobs, every callable in :attr:`job_listeners` is
+        called (in-process wake-up of job executors; other processes hear PostgreSQL's NOTIFY).
+        """
         try:
             with self.engine.begin() as connection:
-                yield SqlTransaction(connection, self.dialect)
+                tx = SqlTransaction(connection, self.dialect)
+                yield tx
         except OperationalError as exc:
             raise StoreError(
                 f"database error: {exc.orig}",
                 code="store.operational",
                 hint="check that the database is reachable and not locked by another program",
             ) from exc
+        if tx.jobs_changed:
+            for listener in self.job_listeners:
+                listener()
 
     def dispose(self) -> None:
         """Close every pooled connection."""
@@ -125,6 +145,7 @@ class SqlTransaction:
     def __init__(self, connection: Connection, dialect: str) -> None:
         self.c = connection
         self.dialect = dialect
+        self.jobs_changed = False
 
     # ------------------------------------------------------------------------ definitions
     def add_deployment(
@@ -252,9 +273,17 @@ class SqlTransaction:
         return table
 
     def get_row(self, kind: str, row_id: str) -> Any | None:
-        """One index row by id."""
+        """One index row by id.
+
+        On PostgreSQL, job and external-task rows are read ``FOR UPDATE``: a command acting on one
+        holds it until commit, so two processes can never both apply the same job (the second
+        waits, then finds the row gone or changed).
+        """
         table = self._table(kind)
-        row = self.c.execute(select(table).where(table.c.id == row_id)).first()
+        stmt = select(table).where(table.c.id == row_id)
+        if self.dialect == "postgresql" and kind in _LOCKED_KINDS:
+            stmt = stmt.with_for_update()
+        row = self.c.execute(stmt).first()
         return None if row is None else _record(INDEX_KINDS[kind], row)
 
     def find_rows(
@@ -360,6 +389,17 @@ class SqlTransaction:
                 c.execute(self._upsert(kind), [_as_dict(r) for r in upserts.values()])
         if changes.history:
             c.execute(insert(schema.history), [_as_dict(h) for h in changes.history])
+        if changes.upserts.get("job"):
+            self.jobs_changed = True
+            if self.dialect == "postgresql":
+                c.execute(text("SELECT pg_notify(:channel, '')"), {"channel": JOB_CHANNEL})
+        if changes.upserts.get("external_task") and self.dialect == "postgresql":
+            topics = sorted({r.topic for r in changes.upserts["external_task"].values()})
+            for topic in topics:
+                c.execute(
+                    text("SELECT pg_notify(:channel, :topic)"),
+                    {"channel": EXTERNAL_TASK_CHANNEL, "topic": topic[:7000]},
+                )
         # Only after every write succeeded: the records now carry the stored revision.
         for rec in changes.instances_insert:
             rec.revision = 1

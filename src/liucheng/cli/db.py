@@ -1,0 +1,38 @@
+"""``liucheng db ...``: database schema management."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from liucheng.store import DEFAULT_DATABASE, connect_database, upgrade_schema
+
+from ._app import app
+
+db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+DatabaseOption = Annotated[
+    str,
+    typer.Option(
+        "--database",
+        "-d",
+        envvar="LIUCHENG_DATABASE",
+        help="SQLite file URL or postgresql://user@host:port/db.",
+    ),
+]
+
+
+@db_app.command("upgrade")
+def upgrade(
+    database: DatabaseOption = DEFAULT_DATABASE,
+    revision: Annotated[str, typer.Option(help="Target schema revision.")] = "head",
+) -> None:
+    """Create or migrate the schema to the newest (or given) revision."""
+    engine = connect_database(database)
+    try:
+        upgrade_schema(engine, revision)
+    finally:
+        engine.dispose()
+    typer.echo(f"schema of {engine.url.render_as_string(hide_password=True)} is at {revision}")
