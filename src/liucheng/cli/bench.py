@@ -64,3 +64,40 @@ def run_all(
             )
     if failed:
         raise typer.Exit(1)
+
+
+@bench_app.command("chaos")
+def chaos(
+    database: Annotated[
+        str, typer.Option("--database", "-d", envvar="LIUCHENG_DATABASE", help="Database URL.")
+    ],
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 3,
+    instances: Annotated[int, typer.Option(help="Process instances to run.")] = 200,
+    kills: Annotated[int, typer.Option(help="SIGKILLs of random workers.")] = 5,
+    timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 300.0,
+    lease_seconds: Annotated[float, typer.Option(help="Job lease / task lock length.")] = 3.0,
+    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """Kill workers at random while they run instances; check nothing is lost or doubled."""
+    from liucheng.jobs.chaos import run_chaos
+
+    result = run_chaos(
+        database,
+        workers=workers,
+        instances=instances,
+        kills=kills,
+        timeout=timeout,
+        lease_seconds=lease_seconds,
+        seed=seed,
+    )
+    if as_json:
+        typer.echo(result.to_json())
+    else:
+        typer.echo(
+            f"{result.completed}/{result.instances} completed in {result.seconds:.1f}s with "
+            f"{result.kills} kills; lost {result.lost}, double applied {result.double_applied}, "
+            f"double-fired timers {result.double_fired_timers}"
+        )
+    if result.lost or result.double_applied or result.double_fired_timers:
+        raise typer.Exit(1)

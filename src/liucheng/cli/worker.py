@@ -30,7 +30,9 @@ def worker(
     jobs: Annotated[bool, typer.Option(help="Run the job executor.")] = True,
     concurrency: Annotated[int, typer.Option(help="External-task handler threads.")] = 4,
     batch_size: Annotated[int, typer.Option(help="Jobs leased per round.")] = 10,
-    lease_seconds: Annotated[float, typer.Option(help="Job lease length.")] = 300.0,
+    lease_seconds: Annotated[
+        float, typer.Option(help="Job lease and external-task lock length.")
+    ] = 300.0,
     poll_seconds: Annotated[float, typer.Option(help="Longest sleep between rounds.")] = 5.0,
     worker_id: Annotated[str | None, typer.Option(help="Lock owner id.")] = None,
 ) -> None:
@@ -68,6 +70,7 @@ def worker(
             registry,
             worker_id=worker_id,
             concurrency=concurrency,
+            lock_duration=_dt.timedelta(seconds=lease_seconds),
             poll_interval=min(poll_seconds, 2.0),
         )
         if registry.topics

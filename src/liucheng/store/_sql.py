@@ -44,6 +44,8 @@ __all__ = [
 
 _CHUNK = 500
 _LOCKED_KINDS = frozenset({"job", "external_task"})
+# PostgreSQL: serialization_failure, deadlock_detected, lock_not_available.
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 #: PostgreSQL NOTIFY channel announcing new or changed jobs (payload empty).
 JOB_CHANNEL = "liucheng_jobs"
 #: PostgreSQL NOTIFY channel announcing external tasks (payload: the topic).
@@ -125,6 +127,10 @@ class SqlStore:
                 tx = SqlTransaction(connection, self.dialect)
                 yield tx
         except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+                raise ConcurrencyError(
+                    f"transaction conflict: {exc.orig}", code="store.conflict"
+                ) from exc
             raise StoreError(
                 f"database error: {exc.orig}",
                 code="store.operational",
@@ -146,6 +152,10 @@ class SqlTransaction:
         self.c = connection
         self.dialect = dialect
         self.jobs_changed = False
+        # Ids of job / external-task rows this transaction read: writing one of them back is an
+        # update that must find the row, never an insert that resurrects a row another
+        # transaction deleted meanwhile.
+        self._read: dict[str, set[str]] = {kind: set() for kind in _LOCKED_KINDS}
 
     # ------------------------------------------------------------------------ definitions
     def add_deployment(
@@ -284,7 +294,11 @@ class SqlTransaction:
         if self.dialect == "postgresql" and kind in _LOCKED_KINDS:
             stmt = stmt.with_for_update()
         row = self.c.execute(stmt).first()
-        return None if row is None else _record(INDEX_KINDS[kind], row)
+        if row is None:
+            return None
+        if kind in _LOCKED_KINDS:
+            self._read[kind].add(row_id)
+        return _record(INDEX_KINDS[kind], row)
 
     def find_rows(
         self,
@@ -315,14 +329,21 @@ class SqlTransaction:
             table.c[n] for n in ("created_at", "seq", "id") if n in table.c
         ]
         stmt = stmt.order_by(*columns)
+        if kind == "external_task" and "topic" in (filters or {}) and self.dialect == "postgresql":
+            # Fetch-and-lock reads tasks by topic to lock some of them: concurrent fetchers
+            # skip each other's rows instead of locking the same task twice.
+            stmt = stmt.with_for_update(skip_locked=True)
         if post:
             rows = [_record(cls, r) for r in self.c.execute(stmt)]
             rows = [r for r in rows if all(_equal(getattr(r, n), w) for n, w in post.items())]
-            if page is None:
-                return rows
-            end = None if page.limit is None else page.offset + page.limit
-            return rows[page.offset : end]
-        return [_record(cls, r) for r in self.c.execute(_paged(stmt, page))]
+            if page is not None:
+                end = None if page.limit is None else page.offset + page.limit
+                rows = rows[page.offset : end]
+        else:
+            rows = [_record(cls, r) for r in self.c.execute(_paged(stmt, page))]
+        if kind in _LOCKED_KINDS:
+            self._read[kind].update(r.id for r in rows)
+        return rows
 
     def due_jobs(self, now: _dt.datetime, *, limit: int | None = None) -> list[JobRecord]:
         """Due jobs with retries left and no live lock, earliest first."""
@@ -385,8 +406,16 @@ class SqlTransaction:
             for start in range(0, len(id_list), _CHUNK):
                 c.execute(delete(table).where(table.c.id.in_(id_list[start : start + _CHUNK])))
         for kind, upserts in changes.upserts.items():
-            if upserts:
-                c.execute(self._upsert(kind), [_as_dict(r) for r in upserts.values()])
+            if not upserts:
+                continue
+            read = self._read.get(kind)
+            if read:
+                fresh = [r for r in upserts.values() if r.id not in read]
+                self._update_read(kind, [r for r in upserts.values() if r.id in read])
+            else:
+                fresh = list(upserts.values())
+            if fresh:
+                c.execute(self._upsert(kind), [_as_dict(r) for r in fresh])
         if changes.history:
             c.execute(insert(schema.history), [_as_dict(h) for h in changes.history])
         if changes.upserts.get("job"):
@@ -405,6 +434,19 @@ class SqlTransaction:
             rec.revision = 1
         for rec, expected in changes.instances_update:
             rec.revision = expected + 1
+
+    def _update_read(self, kind: str, records: list[Any]) -> None:
+        table = self._table(kind)
+        for rec in records:
+            values = _as_dict(rec)
+            del values["id"]
+            result = self.c.execute(update(table).where(table.c.id == rec.id).values(values))
+            if result.rowcount != 1:
+                raise ConcurrencyError(
+                    f"{kind.replace('_', ' ')} {rec.id} was removed meanwhile",
+                    code="store.row_gone",
+                    details={"kind": kind, "id": rec.id},
+                )
 
     def _upsert(self, kind: str) -> Any:
         table = self._table(kind)
