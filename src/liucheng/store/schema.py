@@ -304,3 +304,7 @@ INDEX_TABLES: dict[str, Table] = {
     "variable": variable,
     "message": message,
 }
+
+# Tables of the server (users, tokens, audit log, definition lifecycle) live in their own module
+# on the same metadata; importing it here keeps ``metadata`` complete for migrations and tests.
+from . import _api_schema  # noqa: E402, F401
