@@ -318,3 +318,33 @@ def test_history_is_append_only(store: SqlStore) -> None:
         conn.execute(text("UPDATE lc_history SET kind = 'forged'"))
     with store.transaction() as tx:
         assert [h.kind for h in tx.find_history()] == ["process_start", "activity_start"]
+
+
+def test_history_retention_stamps_and_deletes_in_batches(sql_url: str) -> None:
+    store = SqlStore(sql_url, history_ttl=dt.timedelta(days=30))
+    try:
+        cs = ChangeSet()
+        for day in range(10):
+            cs.history.append(
+                HistoryEvent("activity_end", T0 + dt.timedelta(days=day), "i1", "p:1:d1", seq=day)
+            )
+        with store.transaction() as tx:
+            tx.apply(cs)
+        # Removal times are stamped at insert: event time + 30 days.
+        cutoff = T0 + dt.timedelta(days=30 + 4)
+        assert store.cleanup_history(cutoff, batch_size=2, max_batches=1) == 2
+        assert store.cleanup_history(cutoff, batch_size=2) == 3
+        with store.transaction() as tx:
+            left = tx.find_history()
+        assert [h.seq for h in left] == [5, 6, 7, 8, 9]
+        assert store.cleanup_history(T0 + dt.timedelta(days=365)) == 5
+    finally:
+        store.dispose()
+
+
+def test_history_without_ttl_is_kept(store: SqlStore) -> None:
+    cs = ChangeSet()
+    cs.history.append(HistoryEvent("process_start", T0, "i1", "p:1:d1"))
+    with store.transaction() as tx:
+        tx.apply(cs)
+    assert store.cleanup_history(T0 + dt.timedelta(days=10_000)) == 0

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from liucheng.store import DEFAULT_DATABASE, connect_database, upgrade_schema
+from liucheng.store import DEFAULT_DATABASE, SqlStore, connect_database, upgrade_schema
 
 from ._app import app
 
@@ -36,3 +36,18 @@ def upgrade(
     finally:
         engine.dispose()
     typer.echo(f"schema of {engine.url.render_as_string(hide_password=True)} is at {revision}")
+
+
+@db_app.command("cleanup")
+def cleanup(
+    database: DatabaseOption = DEFAULT_DATABASE,
+    batch_size: Annotated[int, typer.Option(help="Rows deleted per transaction.")] = 5000,
+    max_batches: Annotated[int | None, typer.Option(help="Stop after this many batches.")] = None,
+) -> None:
+    """Delete history rows whose removal time has passed (run it in a maintenance window)."""
+    store = SqlStore(database)
+    try:
+        deleted = store.cleanup_history(batch_size=batch_size, max_batches=max_batches)
+    finally:
+        store.dispose()
+    typer.echo(f"deleted {deleted} history rows")

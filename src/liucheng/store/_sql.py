@@ -101,6 +101,9 @@ class SqlStore:
         database: A SQLAlchemy engine, settings, or a URL (``None``: ``LIUCHENG_DATABASE`` or
             the SQLite default ``liucheng.db``).
         upgrade: Run the schema migrations to the newest version first.
+        history_ttl: How long history is kept: each history row is stamped at insert with
+            ``removal_time = event time + history_ttl`` (``None``: kept for ever) and
+            :meth:`cleanup_history` deletes the rows whose time has come.
     """
 
     def __init__(
@@ -108,9 +111,11 @@ class SqlStore:
         database: Engine | DatabaseSettings | str | None = None,
         *,
         upgrade: bool = True,
+        history_ttl: _dt.timedelta | None = None,
     ) -> None:
         self.engine = database if isinstance(database, Engine) else connect_database(database)
         self.dialect = self.engine.dialect.name
+        self.history_ttl = history_ttl
         self.job_listeners: list[Callable[[], None]] = []
         if upgrade:
             upgrade_schema(self.engine)
@@ -124,7 +129,7 @@ class SqlStore:
         """
         try:
             with self.engine.begin() as connection:
-                tx = SqlTransaction(connection, self.dialect)
+                tx = SqlTransaction(connection, self.dialect, self.history_ttl)
                 yield tx
         except OperationalError as exc:
             if getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
@@ -144,13 +149,44 @@ class SqlStore:
         """Close every pooled connection."""
         self.engine.dispose()
 
+    def cleanup_history(
+        self,
+        now: _dt.datetime | None = None,
+        *,
+        batch_size: int = 5_000,
+        max_batches: int | None = None,
+    ) -> int:
+        """Delete history rows whose removal time has passed, in batches of ``batch_size``.
+
+        Each batch is its own short transaction, so cleanup never holds long locks; call it from
+        a maintenance window (``liucheng db cleanup``) or a periodic job. Returns the rows deleted.
+        """
+        moment = now or _dt.datetime.now(_dt.UTC)
+        t = schema.history
+        total = 0
+        batches = 0
+        while max_batches is None or batches < max_batches:
+            with self.transaction() as tx:
+                ids = select(t.c.id).where(t.c.removal_time <= moment).limit(batch_size)
+                if self.dialect == "postgresql":
+                    ids = ids.with_for_update(skip_locked=True)
+                deleted = tx.c.execute(delete(t).where(t.c.id.in_(ids.scalar_subquery()))).rowcount
+            batches += 1
+            total += deleted
+            if deleted < batch_size:
+                break
+        return total
+
 
 class SqlTransaction:
     """The transaction object of :class:`SqlStore` (see ``liucheng.engine.ports.Transaction``)."""
 
-    def __init__(self, connection: Connection, dialect: str) -> None:
+    def __init__(
+        self, connection: Connection, dialect: str, history_ttl: _dt.timedelta | None = None
+    ) -> None:
         self.c = connection
         self.dialect = dialect
+        self.history_ttl = history_ttl
         self.jobs_changed = False
         # Ids of job / external-task rows this transaction read: writing one of them back is an
         # update that must find the row, never an insert that resurrects a row another
@@ -417,7 +453,11 @@ class SqlTransaction:
             if fresh:
                 c.execute(self._upsert(kind), [_as_dict(r) for r in fresh])
         if changes.history:
-            c.execute(insert(schema.history), [_as_dict(h) for h in changes.history])
+            rows = [_as_dict(h) for h in changes.history]
+            if self.history_ttl is not None:
+                for row in rows:
+                    row["removal_time"] = row["at"] + self.history_ttl
+            c.execute(insert(schema.history), rows)
         if changes.upserts.get("job"):
             self.jobs_changed = True
             if self.dialect == "postgresql":

@@ -1,0 +1,3 @@
+"""``liucheng serve``: the REST API server."""
+
+from __future__ import annotations
