@@ -33,12 +33,22 @@ __all__ = ["app", "main"]
 def main() -> None:
     """Run the CLI; turn our errors into a message and exit status 2."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except LiuchengError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
     except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(1)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+    except typer.TyperException as exc:  # bad usage: the parser's own message, no traceback
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"error: {exc}", err=True)
+        code = getattr(exc, "exit_code", 2)
+        sys.exit(code if isinstance(code, int) else 2)
+    # With standalone_mode=False, click returns a command's exit code instead of exiting.
+    sys.exit(code if isinstance(code, int) else 0)

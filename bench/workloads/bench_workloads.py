@@ -1,0 +1,321 @@
+"""The engine workloads (../shared/bench/workloads) persisted, beside SpiffWorkflow 3.x.
+
+Liucheng runs the FEEL variants on its SQL store (SQLite WAL with synchronous=FULL and NORMAL,
+and PostgreSQL); SpiffWorkflow runs the Python variants and persists its state after every wait
+the way its server does (serialise the workflow, write it to SQLite, commit; load it again before
+the next task), under the same SQLite settings. Reports completed instances/s, user tasks/s and
+the memory one live waiting instance costs (stored bytes and Python heap per 1,000 instances).
+One JSON line per figure.
+
+Usage: python bench/workloads/bench_workloads.py [--seconds 8] [--skip-postgres] [--skip-spiff]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import re
+import sqlite3
+import tempfile
+import time
+import tracemalloc
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from liucheng.engine import Engine, MemoryStore
+from liucheng.store import DatabaseSettings, SqlStore
+
+SHARED = Path(os.environ.get("LIUCHENG_SHARED", Path(__file__).resolve().parents[3] / "shared"))
+FEEL = SHARED / "bench" / "workloads" / "feel"
+PYTHON = SHARED / "bench" / "workloads" / "python"
+PG_ADMIN = os.environ.get("LIUCHENG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+WORKLOADS = ("W1_straight_through", "W2_service_desk", "W3_parallel_fanout")
+
+
+def emit(**figure: Any) -> None:
+    print(json.dumps(figure), flush=True)
+
+
+# ----------------------------------------------------------------------------- Liucheng
+
+
+def _liucheng_instance(engine: Engine, workload: str, index: int) -> int:
+    """Run one instance of ``workload`` to its end; returns the user tasks completed."""
+    if workload == "W1_straight_through":
+        engine.start_process(workload)
+        return 0
+    if workload == "W3_parallel_fanout":
+        engine.start_process(workload, {"items": list(range(100))})
+        return 0
+    pid = engine.start_process(workload)
+    done = 0
+    while True:
+        tasks = engine.tasks(instance_id=pid)
+        if not tasks:
+            return done
+        task = tasks[0]
+        variables = {"priority": "high" if index % 2 else "normal"}
+        engine.complete_task(task.id, variables if task.element_id == "Task_Classify" else None)
+        done += 1
+
+
+def _timed(run_one: Callable[[int], int], seconds: float, limit: int) -> tuple[int, int, float]:
+    start = time.perf_counter()
+    count = tasks = 0
+    while count < limit and time.perf_counter() - start < seconds:
+        tasks += run_one(count)
+        count += 1
+    return count, tasks, time.perf_counter() - start
+
+
+def _liucheng_store(kind: str, tmp: Path) -> tuple[SqlStore, Callable[[], int], Callable[[], None]]:
+    if kind.startswith("sqlite"):
+        path = tmp / f"lc-{uuid.uuid4().hex[:6]}.db"
+        sync = "FULL" if kind.endswith("full") else "NORMAL"
+        store = SqlStore(DatabaseSettings(url=f"sqlite:///{path}", synchronous=sync))
+
+        def size() -> int:
+            raw = store.engine.raw_connection()
+            try:
+                raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                raw.close()
+            return path.stat().st_size
+
+        return store, size, store.dispose
+    name = f"lc_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    store = SqlStore(url)
+
+    def pg_size() -> int:
+        with psycopg.connect(url) as conn:
+            row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+            return int(row[0]) if row else 0
+
+    def drop() -> None:
+        store.dispose()
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return store, pg_size, drop
+
+
+def bench_liucheng(kind: str, seconds: float, tmp: Path) -> None:
+    store, size, close = _liucheng_store(kind, tmp)
+    try:
+        engine = Engine(store)
+        for workload in WORKLOADS:
+            engine.deploy(FEEL / f"{workload}.bpmn")
+        for workload in WORKLOADS:
+            _timed(lambda i, w=workload: _liucheng_instance(engine, w, i), 1.0, 20)  # warm-up
+            count, tasks, elapsed = _timed(
+                lambda i, w=workload: _liucheng_instance(engine, w, i), seconds, 1_000_000
+            )
+            emit(
+                bench="workloads",
+                engine="liucheng",
+                store=kind,
+                workload=workload,
+                instances=count,
+                instances_per_s=round(count / elapsed, 1),
+                tasks_per_s=round(tasks / elapsed, 1) if tasks else None,
+            )
+        before = size()
+        for _ in range(1000):
+            engine.start_process("W2_service_desk")
+        emit(
+            bench="workloads.memory",
+            engine="liucheng",
+            store=kind,
+            stored_bytes_per_1000_live=size() - before,
+        )
+    finally:
+        close()
+
+
+def liucheng_heap_per_1000() -> int:
+    engine = Engine(MemoryStore(keep_history=False))
+    engine.deploy(FEEL / "W2_service_desk.bpmn")
+    engine.start_process("W2_service_desk")
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    for _ in range(1000):
+        engine.start_process("W2_service_desk")
+    gc.collect()
+    used = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    return used
+
+
+# -------------------------------------------------------------------------- SpiffWorkflow
+
+_ISO = re.compile(r"^(R\d*/)?P(?!$)")
+
+
+def _spiff() -> dict[str, Any]:
+    from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+    from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+    from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
+    from SpiffWorkflow.util.task import TaskState
+
+    class TimerLiteralEngine(PythonScriptEngine):  # type: ignore[misc]
+        # SpiffWorkflow evaluates timer text as Python; ISO 8601 literals pass through.
+        def evaluate(self, task: Any, expression: Any, external_context: Any = None) -> Any:
+            if isinstance(expression, str) and _ISO.match(expression.strip()):
+                return expression.strip()
+            return super().evaluate(task, expression, external_context)
+
+    specs = {}
+    for workload in WORKLOADS:
+        parser = BpmnParser()
+        parser.add_bpmn_file(str(PYTHON / f"{workload}.bpmn"))
+        specs[workload] = parser.get_spec(workload)
+    return {
+        "specs": specs,
+        "engine": TimerLiteralEngine(),
+        "serializer": BpmnWorkflowSerializer(),
+        "Workflow": BpmnWorkflow,
+        "READY": TaskState.READY,
+    }
+
+
+class SpiffServer:
+    """SpiffWorkflow persisted as its server does: serialise after every wait, load before."""
+
+    def __init__(self, path: Path, synchronous: str) -> None:
+        self.s = _spiff()
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute(f"PRAGMA synchronous={synchronous}")
+        self.db.execute("CREATE TABLE IF NOT EXISTS workflow (id TEXT PRIMARY KEY, state TEXT)")
+        self.path = path
+
+    def save(self, wid: str, wf: Any) -> None:
+        state = self.s["serializer"].serialize_json(wf)
+        self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute("INSERT OR REPLACE INTO workflow VALUES (?, ?)", (wid, state))
+        self.db.execute("COMMIT")
+
+    def load(self, wid: str) -> Any:
+        row = self.db.execute("SELECT state FROM workflow WHERE id = ?", (wid,)).fetchone()
+        wf = self.s["serializer"].deserialize_json(row[0])
+        wf.script_engine = self.s["engine"]
+        return wf
+
+    def start(self, workload: str, data: dict[str, Any] | None = None) -> tuple[str, Any]:
+        wf = self.s["Workflow"](self.s["specs"][workload], script_engine=self.s["engine"])
+        if data:
+            wf.get_tasks(state=self.s["READY"])[0].data.update(data)
+        wf.do_engine_steps()
+        wid = uuid.uuid4().hex
+        self.save(wid, wf)
+        return wid, wf
+
+    def instance(self, workload: str, index: int) -> int:
+        if workload == "W3_parallel_fanout":
+            self.start(workload, {"items": list(range(100))})
+            return 0
+        wid, wf = self.start(workload)
+        done = 0
+        while not wf.is_completed():
+            wf = self.load(wid)
+            ready = wf.get_tasks(state=self.s["READY"], manual=True)
+            if not ready:
+                break
+            task = ready[0]
+            if task.task_spec.name == "Task_Classify":
+                task.data["priority"] = "high" if index % 2 else "normal"
+            task.run()
+            wf.do_engine_steps()
+            self.save(wid, wf)
+            done += 1
+        return done
+
+    def size(self) -> int:
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return self.path.stat().st_size
+
+
+def bench_spiff(kind: str, seconds: float, tmp: Path) -> None:
+    server = SpiffServer(
+        tmp / f"spiff-{uuid.uuid4().hex[:6]}.db", "FULL" if kind.endswith("full") else "NORMAL"
+    )
+    for workload in WORKLOADS:
+        _timed(lambda i, w=workload: server.instance(w, i), 1.0, 5)
+        count, tasks, elapsed = _timed(
+            lambda i, w=workload: server.instance(w, i), seconds, 1_000_000
+        )
+        emit(
+            bench="workloads",
+            engine="spiffworkflow",
+            store=kind,
+            workload=workload,
+            instances=count,
+            instances_per_s=round(count / elapsed, 1),
+            tasks_per_s=round(tasks / elapsed, 1) if tasks else None,
+        )
+    before = server.size()
+    for _ in range(1000):
+        server.start("W2_service_desk")
+    emit(
+        bench="workloads.memory",
+        engine="spiffworkflow",
+        store=kind,
+        stored_bytes_per_1000_live=server.size() - before,
+    )
+
+
+def spiff_heap_per_1000() -> int:
+    s = _spiff()
+    keep = []
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    for _ in range(1000):
+        wf = s["Workflow"](s["specs"]["W2_service_desk"], script_engine=s["engine"])
+        wf.do_engine_steps()
+        keep.append(wf)
+    gc.collect()
+    used = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    return used
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=8.0, help="time per workload")
+    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-spiff", action="store_true")
+    args = parser.parse_args()
+    kinds = ["sqlite-full", "sqlite-normal"] + ([] if args.skip_postgres else ["postgresql"])
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        for kind in kinds:
+            bench_liucheng(kind, args.seconds, tmp)
+            if not args.skip_spiff and kind.startswith("sqlite"):
+                bench_spiff(kind, args.seconds, tmp)
+    emit(
+        bench="workloads.memory",
+        engine="liucheng",
+        heap_bytes_per_1000_live=liucheng_heap_per_1000(),
+    )
+    if not args.skip_spiff:
+        emit(
+            bench="workloads.memory",
+            engine="spiffworkflow",
+            heap_bytes_per_1000_live=spiff_heap_per_1000(),
+        )
+
+
+if __name__ == "__main__":
+    main()
