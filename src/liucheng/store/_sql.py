@@ -14,7 +14,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, and_, delete, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    bindparam,
+    delete,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy import Table as _Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -31,7 +41,7 @@ from liucheng.engine.ports import (
 )
 from liucheng.errors import ConcurrencyError, NotFoundError, StoreError
 
-from . import schema
+from . import _codec, schema
 from ._database import DatabaseSettings, connect_database
 
 __all__ = [
@@ -66,6 +76,55 @@ def upgrade_schema(engine: Engine, revision: str = "head") -> None:
 
 
 _FIELDS: dict[type[Any], tuple[str, ...]] = {}
+
+# Statements are built once: building and cache-keying SQLAlchemy constructs per call costs more
+# than executing them on SQLite.
+_GET_INSTANCE = select(schema.instance).where(schema.instance.c.id == bindparam("id"))
+_INSERT_INSTANCE = insert(schema.instance)
+_UPDATE_INSTANCE = update(schema.instance).where(
+    schema.instance.c.id == bindparam("b_id"), schema.instance.c.revision == bindparam("b_rev")
+)
+_DELETE_INSTANCE = delete(schema.instance).where(
+    schema.instance.c.id == bindparam("b_id"), schema.instance.c.revision == bindparam("b_rev")
+)
+_INSERT_HISTORY = insert(schema.history)
+_GET_DEFINITION = select(schema.definition).where(schema.definition.c.id == bindparam("id"))
+_LATEST_DEFINITION = (
+    select(schema.definition)
+    .where(
+        schema.definition.c.key == bindparam("key"),
+        schema.definition.c.kind == bindparam("kind"),
+    )
+    .order_by(schema.definition.c.version.desc())
+    .limit(1)
+)
+_GET_ROW = {
+    kind: select(table).where(table.c.id == bindparam("id"))
+    for kind, table in schema.INDEX_TABLES.items()
+}
+_GET_ROW_LOCKED = {kind: stmt.with_for_update() for kind, stmt in _GET_ROW.items()}
+_DELETE_ROWS = {
+    kind: delete(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
+    for kind, table in schema.INDEX_TABLES.items()
+}
+_UPDATE_ROW = {
+    kind: update(table).where(table.c.id == bindparam("b_id"))
+    for kind, table in schema.INDEX_TABLES.items()
+}
+
+
+def _make_upsert(dialect: str, table: _Table) -> Any:
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.id],
+        set_={col.name: stmt.excluded[col.name] for col in table.columns if col.name != "id"},
+    )
+
+
+_UPSERT = {
+    dialect: {kind: _make_upsert(dialect, table) for kind, table in schema.INDEX_TABLES.items()}
+    for dialect in ("sqlite", "postgresql")
+}
 
 
 def _field_names(cls: type[Any]) -> tuple[str, ...]:
@@ -116,6 +175,7 @@ class SqlStore:
         self.engine = database if isinstance(database, Engine) else connect_database(database)
         self.dialect = self.engine.dialect.name
         self.history_ttl = history_ttl
+        self.definitions: dict[str, DefinitionRecord] = {}
         self.job_listeners: list[Callable[[], None]] = []
         if upgrade:
             upgrade_schema(self.engine)
@@ -129,7 +189,7 @@ class SqlStore:
         """
         try:
             with self.engine.begin() as connection:
-                tx = SqlTransaction(connection, self.dialect, self.history_ttl)
+                tx = SqlTransaction(connection, self.dialect, self.history_ttl, self.definitions)
                 yield tx
         except OperationalError as exc:
             if getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
@@ -182,11 +242,16 @@ class SqlTransaction:
     """The transaction object of :class:`SqlStore` (see ``liucheng.engine.ports.Transaction``)."""
 
     def __init__(
-        self, connection: Connection, dialect: str, history_ttl: _dt.timedelta | None = None
+        self,
+        connection: Connection,
+        dialect: str,
+        history_ttl: _dt.timedelta | None = None,
+        definitions: dict[str, DefinitionRecord] | None = None,
     ) -> None:
         self.c = connection
         self.dialect = dialect
         self.history_ttl = history_ttl
+        self.definitions = definitions if definitions is not None else {}
         self.jobs_changed = False
         # Ids of job / external-task rows this transaction read: writing one of them back is an
         # update that must find the row, never an insert that resurrects a row another
@@ -244,17 +309,19 @@ class SqlTransaction:
 
     def get_definition(self, definition_id: str) -> DefinitionRecord | None:
         """A definition version by id."""
-        row = self.c.execute(
-            select(schema.definition).where(schema.definition.c.id == definition_id)
-        ).first()
-        return None if row is None else _record(DefinitionRecord, row)
+        cached = self.definitions.get(definition_id)
+        if cached is not None:
+            return cached
+        row = self.c.execute(_GET_DEFINITION, {"id": definition_id}).first()
+        if row is None:
+            return None
+        record: DefinitionRecord = _record(DefinitionRecord, row)
+        self.definitions[definition_id] = record  # a definition version never changes
+        return record
 
     def latest_definition(self, key: str, kind: str = "bpmn") -> DefinitionRecord | None:
         """The highest version of ``key``."""
-        t = schema.definition
-        row = self.c.execute(
-            select(t).where(t.c.key == key, t.c.kind == kind).order_by(t.c.version.desc()).limit(1)
-        ).first()
+        row = self.c.execute(_LATEST_DEFINITION, {"key": key, "kind": kind}).first()
         return None if row is None else _record(DefinitionRecord, row)
 
     def definition_by_version(
@@ -282,9 +349,7 @@ class SqlTransaction:
     # -------------------------------------------------------------------------- instances
     def get_instance(self, instance_id: str) -> InstanceRecord | None:
         """A live instance by id."""
-        row = self.c.execute(
-            select(schema.instance).where(schema.instance.c.id == instance_id)
-        ).first()
+        row = self.c.execute(_GET_INSTANCE, {"id": instance_id}).first()
         return None if row is None else _record(InstanceRecord, row)
 
     def find_instances(
@@ -325,11 +390,11 @@ class SqlTransaction:
         holds it until commit, so two processes can never both apply the same job (the second
         waits, then finds the row gone or changed).
         """
-        table = self._table(kind)
-        stmt = select(table).where(table.c.id == row_id)
-        if self.dialect == "postgresql" and kind in _LOCKED_KINDS:
-            stmt = stmt.with_for_update()
-        row = self.c.execute(stmt).first()
+        self._table(kind)
+        locked = self.dialect == "postgresql" and kind in _LOCKED_KINDS
+        row = self.c.execute(
+            (_GET_ROW_LOCKED if locked else _GET_ROW)[kind], {"id": row_id}
+        ).first()
         if row is None:
             return None
         if kind in _LOCKED_KINDS:
@@ -404,7 +469,6 @@ class SqlTransaction:
             ConcurrencyError: An instance's stored revision is not the expected one.
         """
         c = self.c
-        t = schema.instance
         if changes.instances_insert:
             rows = []
             for rec in changes.instances_insert:
@@ -412,7 +476,7 @@ class SqlTransaction:
                 row["revision"] = 1
                 rows.append(row)
             try:
-                c.execute(insert(t), rows)
+                c.execute(_INSERT_INSTANCE, rows)
             except IntegrityError as exc:
                 raise ConcurrencyError(
                     f"process instance exists already: {exc.orig}", code="store.instance_exists"
@@ -421,26 +485,23 @@ class SqlTransaction:
             values = _as_dict(rec)
             values["revision"] = expected + 1
             del values["id"]
-            result = c.execute(
-                update(t).where(and_(t.c.id == rec.id, t.c.revision == expected)).values(values)
-            )
-            if result.rowcount != 1:
+            values["b_id"] = rec.id
+            values["b_rev"] = expected
+            if c.execute(_UPDATE_INSTANCE, values).rowcount != 1:
                 raise _conflict(rec.id, expected)
         for instance_id, expected in changes.instances_delete:
             if not expected:
                 continue
-            result = c.execute(
-                delete(t).where(and_(t.c.id == instance_id, t.c.revision == expected))
-            )
+            result = c.execute(_DELETE_INSTANCE, {"b_id": instance_id, "b_rev": expected})
             if result.rowcount != 1:
                 raise _conflict(instance_id, expected)
         for kind, ids in changes.deletes.items():
             if not ids:
                 continue
-            table = self._table(kind)
+            self._table(kind)
             id_list = list(ids)
             for start in range(0, len(id_list), _CHUNK):
-                c.execute(delete(table).where(table.c.id.in_(id_list[start : start + _CHUNK])))
+                c.execute(_DELETE_ROWS[kind], {"ids": id_list[start : start + _CHUNK]})
         for kind, upserts in changes.upserts.items():
             if not upserts:
                 continue
@@ -453,11 +514,7 @@ class SqlTransaction:
             if fresh:
                 c.execute(self._upsert(kind), [_as_dict(r) for r in fresh])
         if changes.history:
-            rows = [_as_dict(h) for h in changes.history]
-            if self.history_ttl is not None:
-                for row in rows:
-                    row["removal_time"] = row["at"] + self.history_ttl
-            c.execute(insert(schema.history), rows)
+            self._append_history(changes.history)
         if changes.upserts.get("job"):
             self.jobs_changed = True
             if self.dialect == "postgresql":
@@ -475,12 +532,40 @@ class SqlTransaction:
         for rec, expected in changes.instances_update:
             rec.revision = expected + 1
 
+    def _append_history(self, events: list[HistoryEvent]) -> None:
+        # The busiest write of all (dozens of rows per command): rows go to the driver's
+        # executemany directly, converted here the way the column types would convert them.
+        ttl = self.history_ttl
+        sqlite_dialect = self.dialect != "postgresql"
+        rows = []
+        for h in events:
+            at = h.at.astimezone(_dt.UTC).replace(tzinfo=None) if h.at.tzinfo else h.at
+            removal = None if ttl is None else at + ttl
+            rows.append(
+                (
+                    h.kind,
+                    _sqlite_time(at) if sqlite_dialect else at,
+                    h.instance_id,
+                    h.definition_id,
+                    h.element_id,
+                    h.element_type,
+                    h.element_instance_id,
+                    h.actor,
+                    None if h.data is None else _codec.dumps(h.data),
+                    h.seq,
+                    None
+                    if removal is None
+                    else (_sqlite_time(removal) if sqlite_dialect else removal),
+                )
+            )
+        self.c.exec_driver_sql(_HISTORY_SQL_SQLITE if sqlite_dialect else _HISTORY_SQL_PG, rows)
+
     def _update_read(self, kind: str, records: list[Any]) -> None:
-        table = self._table(kind)
+        self._table(kind)
         for rec in records:
             values = _as_dict(rec)
-            del values["id"]
-            result = self.c.execute(update(table).where(table.c.id == rec.id).values(values))
+            values["b_id"] = values.pop("id")
+            result = self.c.execute(_UPDATE_ROW[kind], values)
             if result.rowcount != 1:
                 raise ConcurrencyError(
                     f"{kind.replace('_', ' ')} {rec.id} was removed meanwhile",
@@ -489,15 +574,8 @@ class SqlTransaction:
                 )
 
     def _upsert(self, kind: str) -> Any:
-        table = self._table(kind)
-        make: Callable[[_Table], Any] = (
-            postgresql.insert if self.dialect == "postgresql" else sqlite.insert
-        )
-        stmt = make(table)
-        return stmt.on_conflict_do_update(
-            index_elements=[table.c.id],
-            set_={col.name: stmt.excluded[col.name] for col in table.columns if col.name != "id"},
-        )
+        self._table(kind)
+        return _UPSERT["postgresql" if self.dialect == "postgresql" else "sqlite"][kind]
 
     # ---------------------------------------------------------------------------- history
     def find_history(
@@ -527,6 +605,19 @@ class SqlTransaction:
             end = None if page.limit is None else page.offset + page.limit
             return rows[page.offset : end]
         return [_record(HistoryEvent, r) for r in self.c.execute(_paged(stmt, page))]
+
+
+_HISTORY_COLUMNS = (
+    "kind, at, instance_id, definition_id, element_id, element_type, element_instance_id, "
+    "actor, data, seq, removal_time"
+)
+_HISTORY_SQL_SQLITE = f"INSERT INTO lc_history ({_HISTORY_COLUMNS}) VALUES ({', '.join('?' * 11)})"
+_HISTORY_SQL_PG = f"INSERT INTO lc_history ({_HISTORY_COLUMNS}) VALUES ({', '.join(['%s'] * 11)})"
+
+
+def _sqlite_time(value: _dt.datetime) -> str:
+    # The text SQLAlchemy's SQLite DateTime type writes and parses.
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _equal(have: Any, want: Any) -> bool:

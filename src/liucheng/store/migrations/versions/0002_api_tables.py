@@ -108,9 +108,7 @@ def upgrade() -> None:
         sa.Column("comment", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index(
-        "ix_lc_api_model_event_model", "lc_api_model_event", ["model_id"], unique=False
-    )
+    op.create_index("ix_lc_api_model_event_model", "lc_api_model_event", ["model_id"], unique=False)
     op.create_table(
         "lc_api_task_comment",
         _serial(),
@@ -121,9 +119,7 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index(
-        "ix_lc_api_task_comment_task", "lc_api_task_comment", ["task_id"], unique=False
-    )
+    op.create_index("ix_lc_api_task_comment_task", "lc_api_task_comment", ["task_id"], unique=False)
 
 
 def downgrade() -> None:
