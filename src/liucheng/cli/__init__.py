@@ -23,6 +23,7 @@ from . import engine as _engine  # noqa: F401
 from . import mine_models as _mine_models  # noqa: F401
 from . import org as _org  # noqa: F401
 from . import serve as _serve  # noqa: F401
+from . import simulate as _simulate  # noqa: F401
 from . import staffing as _staffing  # noqa: F401
 from . import worker as _worker  # noqa: F401
 from ._app import app

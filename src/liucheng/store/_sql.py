@@ -537,14 +537,25 @@ class SqlTransaction:
         # executemany directly, converted here the way the column types would convert them.
         ttl = self.history_ttl
         sqlite_dialect = self.dialect != "postgresql"
+        times: dict[_dt.datetime, tuple[Any, Any]] = {}  # most events share the command's time
         rows = []
         for h in events:
-            at = h.at.astimezone(_dt.UTC).replace(tzinfo=None) if h.at.tzinfo else h.at
-            removal = None if ttl is None else at + ttl
+            converted = times.get(h.at)
+            if converted is None:
+                at = h.at.astimezone(_dt.UTC).replace(tzinfo=None) if h.at.tzinfo else h.at
+                removal = None if ttl is None else at + ttl
+                if sqlite_dialect:
+                    converted = (
+                        _sqlite_time(at),
+                        None if removal is None else _sqlite_time(removal),
+                    )
+                else:
+                    converted = (at, removal)
+                times[h.at] = converted
             rows.append(
                 (
                     h.kind,
-                    _sqlite_time(at) if sqlite_dialect else at,
+                    converted[0],
                     h.instance_id,
                     h.definition_id,
                     h.element_id,
@@ -553,9 +564,7 @@ class SqlTransaction:
                     h.actor,
                     None if h.data is None else _codec.dumps(h.data),
                     h.seq,
-                    None
-                    if removal is None
-                    else (_sqlite_time(removal) if sqlite_dialect else removal),
+                    converted[1],
                 )
             )
         self.c.exec_driver_sql(_HISTORY_SQL_SQLITE if sqlite_dialect else _HISTORY_SQL_PG, rows)
