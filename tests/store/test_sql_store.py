@@ -348,3 +348,10 @@ def test_history_without_ttl_is_kept(store: SqlStore) -> None:
     with store.transaction() as tx:
         tx.apply(cs)
     assert store.cleanup_history(T0 + dt.timedelta(days=10_000)) == 0
+
+
+def test_cli_default_database_matches_the_store() -> None:
+    from liucheng.cli.db import DEFAULT_DATABASE as CLI_DEFAULT
+    from liucheng.store import DEFAULT_DATABASE as STORE_DEFAULT
+
+    assert CLI_DEFAULT == STORE_DEFAULT

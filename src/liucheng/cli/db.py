@@ -6,9 +6,10 @@ from typing import Annotated
 
 import typer
 
-from liucheng.store import DEFAULT_DATABASE, SqlStore, connect_database, upgrade_schema
-
 from ._app import app
+
+# The SQLite default, spelled out here so that importing the CLI does not import the store.
+DEFAULT_DATABASE = "sqlite:///liucheng.db"
 
 db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -30,6 +31,8 @@ def upgrade(
     revision: Annotated[str, typer.Option(help="Target schema revision.")] = "head",
 ) -> None:
     """Create or migrate the schema to the newest (or given) revision."""
+    from liucheng.store import connect_database, upgrade_schema
+
     engine = connect_database(database)
     try:
         upgrade_schema(engine, revision)
@@ -45,6 +48,8 @@ def cleanup(
     max_batches: Annotated[int | None, typer.Option(help="Stop after this many batches.")] = None,
 ) -> None:
     """Delete history rows whose removal time has passed (run it in a maintenance window)."""
+    from liucheng.store import SqlStore
+
     store = SqlStore(database)
     try:
         deleted = store.cleanup_history(batch_size=batch_size, max_batches=max_batches)

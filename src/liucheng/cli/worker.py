@@ -10,11 +10,8 @@ from typing import Annotated
 
 import typer
 
-from liucheng.engine import Engine
-from liucheng.jobs import ExternalTaskWorker, JobExecutor, Registry, load_registry
-from liucheng.store import DEFAULT_DATABASE, SqlStore
-
 from ._app import app
+from .db import DEFAULT_DATABASE
 
 
 @app.command("worker")
@@ -40,6 +37,10 @@ def worker(
 
     Shutdown is graceful: running jobs and handlers finish, unstarted leases are given back.
     """
+    from liucheng.engine import Engine
+    from liucheng.jobs import ExternalTaskWorker, JobExecutor, Registry, load_registry
+    from liucheng.store import SqlStore
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     registry = load_registry(app_spec) if app_spec else Registry()
     store = SqlStore(database)
