@@ -1,0 +1,180 @@
+"""ISO 8601 timer values: durations, date-times, repeating intervals (and cron cycles)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from liucheng.errors import EngineError
+
+__all__ = ["TimerPlan", "add_duration", "parse_duration", "plan_timer"]
+
+_DURATION = re.compile(
+    r"^(?P<neg>-)?P(?:(?P<y>\d+(?:[.,]\d+)?)Y)?(?:(?P<mo>\d+(?:[.,]\d+)?)M)?(?:(?P<w>\d+(?:[.,]\d+)?)W)?"
+    r"(?:(?P<d>\d+(?:[.,]\d+)?)D)?(?:T(?:(?P<h>\d+(?:[.,]\d+)?)H)?(?:(?P<mi>\d+(?:[.,]\d+)?)M)?"
+    r"(?:(?P<s>\d+(?:[.,]\d+)?)S)?)?$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """A calendar duration: months plus an exact part."""
+
+    months: int
+    delta: _dt.timedelta
+
+
+def parse_duration(text: str) -> Duration:
+    """Parse an ISO 8601 duration such as ``PT1H30M`` or ``P1Y2M``.
+
+    Raises:
+        EngineError: The text is not a duration.
+    """
+    m = _DURATION.match(text.strip().upper())
+    if not m or text.strip().upper() in {"P", "PT"}:
+        raise EngineError(
+            f"'{text}' is not an ISO 8601 duration",
+            code="engine.timer.invalid",
+            hint="write e.g. PT5M, P1D or R3/PT10M",
+        )
+
+    def num(name: str) -> float:
+        v = m.group(name)
+        return float(v.replace(",", ".")) if v else 0.0
+
+    months = int(num("y") * 12 + num("mo"))
+    delta = _dt.timedelta(
+        weeks=num("w"), days=num("d"), hours=num("h"), minutes=num("mi"), seconds=num("s")
+    )
+    if m.group("neg"):
+        return Duration(-months, -delta)
+    return Duration(months, delta)
+
+
+def add_duration(when: _dt.datetime, d: Duration) -> _dt.datetime:
+    """``when`` plus a calendar duration (months clamp to the month's last day)."""
+    if d.months:
+        total = when.year * 12 + (when.month - 1) + d.months
+        year, month = divmod(total, 12)
+        month += 1
+        day = when.day
+        while True:
+            try:
+                when = when.replace(year=year, month=month, day=day)
+                break
+            except ValueError:
+                day -= 1
+    return when + d.delta
+
+
+def _parse_datetime(text: str) -> _dt.datetime:
+    t = text.strip()
+    if t.endswith("Z"):
+        t = t[:-1] + "+00:00"
+    try:
+        value = _dt.datetime.fromisoformat(t)
+    except ValueError:
+        raise EngineError(
+            f"'{text}' is not an ISO 8601 date-time",
+            code="engine.timer.invalid",
+            hint="write e.g. 2025-01-31T12:00:00Z",
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_dt.UTC)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class TimerPlan:
+    """When a timer fires first and how it repeats.
+
+    Attributes:
+        due: First due time.
+        repeat: Further firings after the first (-1: unbounded; 0: none).
+        period: Cycle text to compute the next due time from (``None`` for one-shot timers).
+    """
+
+    due: _dt.datetime
+    repeat: int
+    period: str | None
+
+
+def plan_timer(kind: str, value: Any, now: _dt.datetime) -> TimerPlan:
+    """Plan a timer of ``kind`` (``duration``, ``date`` or ``cycle``) from an evaluated value.
+
+    ``value`` may be ISO 8601 text, a :class:`datetime.timedelta`, a FEEL years-months duration
+    or a :class:`datetime.datetime`.
+
+    Raises:
+        EngineError: The value does not fit the timer kind.
+    """
+    if isinstance(value, _dt.datetime):
+        due = value if value.tzinfo else value.replace(tzinfo=_dt.UTC)
+        return TimerPlan(due, 0, None)
+    if isinstance(value, _dt.timedelta):
+        return TimerPlan(now + value, 0, None)
+    months = getattr(value, "months", None)
+    if isinstance(months, int) and not isinstance(value, str):
+        return TimerPlan(add_duration(now, Duration(months, _dt.timedelta())), 0, None)
+    if not isinstance(value, str) or not value.strip():
+        raise EngineError(
+            f"timer value {value!r} is not a date, duration or cycle",
+            code="engine.timer.invalid",
+            hint="a timer expression must yield ISO 8601 text, a duration or a date-time",
+        )
+    text = value.strip()
+    if kind == "date":
+        return TimerPlan(_parse_datetime(text), 0, None)
+    if kind == "duration" or not text.upper().startswith("R"):
+        if kind == "cycle" and len(text.split()) >= 5:
+            return _cron(text, now)
+        if text.upper().startswith("P") or text.startswith("-P"):
+            return TimerPlan(add_duration(now, parse_duration(text)), 0, None)
+        return TimerPlan(_parse_datetime(text), 0, None)
+    parts = text.split("/")
+    head = parts[0][1:]
+    total = int(head) if head else -1
+    start: _dt.datetime | None = None
+    period: str | None = None
+    for p in parts[1:]:
+        if p.upper().startswith("P"):
+            period = p
+        else:
+            start = _parse_datetime(p)
+    if period is None:
+        raise EngineError(
+            f"timer cycle '{text}' has no period",
+            code="engine.timer.invalid",
+            hint="write e.g. R3/PT10M",
+        )
+    due = add_duration(start or now, parse_duration(period)) if start is None else start
+    repeat = -1 if total < 0 else max(total - 1, 0)
+    if total == 0:
+        repeat = 0
+    return TimerPlan(due, repeat, period)
+
+
+def next_due(period: str, last_due: _dt.datetime) -> _dt.datetime:
+    """The next due time of a cycle (ISO period or cron text) after ``last_due``."""
+    if len(period.split()) >= 5:
+        return _cron(period, last_due).due
+    return add_duration(last_due, parse_duration(period))
+
+
+def _cron(text: str, now: _dt.datetime) -> TimerPlan:
+    from croniter import croniter
+
+    fields = text.split()
+    if len(fields) == 6:
+        fields = [*fields[1:], fields[0]]  # quartz seconds first -> croniter seconds last
+    expr = " ".join(f.replace("?", "*") for f in fields)
+    try:
+        it = croniter(expr, now)
+        nxt: _dt.datetime = it.get_next(_dt.datetime)
+    except (ValueError, KeyError) as exc:
+        raise EngineError(
+            f"'{text}' is not a cron expression: {exc}", code="engine.timer.invalid"
+        ) from None
+    return TimerPlan(nxt, -1, text)

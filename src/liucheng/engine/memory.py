@@ -1,0 +1,249 @@
+"""An in-memory store implementing :mod:`liucheng.engine.ports` (tests, simulation, embedding).
+
+Writes happen only in :meth:`MemoryTransaction.apply` (and :meth:`add_deployment`), after every
+revision check passed, so a failed command leaves the store exactly as it was. Instance documents
+are kept as the engine handed them over; the engine never mutates a document after handing it
+over and rebuilds its own objects when loading, so no copies are needed here.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from liucheng.errors import ConcurrencyError
+
+from .ports import (
+    INDEX_KINDS,
+    ChangeSet,
+    DefinitionRecord,
+    DeploymentRecord,
+    HistoryEvent,
+    InstanceRecord,
+    JobRecord,
+    Page,
+)
+
+__all__ = ["MemoryStore", "MemoryTransaction"]
+
+
+def _paged(rows: list[Any], page: Page | None) -> list[Any]:
+    if page is None:
+        return rows
+    end = None if page.limit is None else page.offset + page.limit
+    return rows[page.offset : end]
+
+
+def _matches(row: Any, filters: dict[str, Any]) -> bool:
+    for name, want in filters.items():
+        have = getattr(row, name, None)
+        if isinstance(want, list | tuple | set | frozenset):
+            if have not in want:
+                return False
+        elif have != want:
+            return False
+    return True
+
+
+class MemoryStore:
+    """Deployments, instances, index rows and history held in dictionaries.
+
+    Args:
+        keep_history: Whether to keep history events (they are counted either way).
+    """
+
+    def __init__(self, *, keep_history: bool = True) -> None:
+        self.keep_history = keep_history
+        self.deployments: dict[str, DeploymentRecord] = {}
+        self.definitions: dict[str, DefinitionRecord] = {}
+        self.by_key: dict[tuple[str, str], list[DefinitionRecord]] = {}
+        self.instances: dict[str, InstanceRecord] = {}
+        self.rows: dict[str, dict[str, Any]] = {kind: {} for kind in INDEX_KINDS}
+        self.history: list[HistoryEvent] = []
+        self.history_count = 0
+        self._tx = MemoryTransaction(self)
+
+    @contextmanager
+    def transaction(self) -> Iterator[MemoryTransaction]:
+        """A unit of work (writes are atomic inside :meth:`MemoryTransaction.apply`)."""
+        yield self._tx
+
+
+class MemoryTransaction:
+    """The transaction object of :class:`MemoryStore` (see :class:`~.ports.Transaction`)."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.s = store
+
+    # -- definitions
+    def add_deployment(
+        self, deployment: DeploymentRecord, definitions: Sequence[DefinitionRecord]
+    ) -> None:
+        """Store a deployment and its definition versions."""
+        s = self.s
+        s.deployments[deployment.id] = deployment
+        for d in definitions:
+            s.definitions[d.id] = d
+            versions = s.by_key.setdefault((d.kind, d.key), [])
+            versions.append(d)
+            versions.sort(key=lambda r: r.version)
+
+    def get_deployment(self, deployment_id: str) -> DeploymentRecord | None:
+        """A deployment by id."""
+        return self.s.deployments.get(deployment_id)
+
+    def get_definition(self, definition_id: str) -> DefinitionRecord | None:
+        """A definition by id."""
+        return self.s.definitions.get(definition_id)
+
+    def latest_definition(self, key: str, kind: str = "bpmn") -> DefinitionRecord | None:
+        """The latest version of ``key``."""
+        versions = self.s.by_key.get((kind, key))
+        return versions[-1] if versions else None
+
+    def definition_by_version(
+        self, key: str, version: int, kind: str = "bpmn"
+    ) -> DefinitionRecord | None:
+        """One version of ``key``."""
+        for d in self.s.by_key.get((kind, key), ()):
+            if d.version == version:
+                return d
+        return None
+
+    def list_definitions(
+        self, key: str | None = None, kind: str | None = None
+    ) -> list[DefinitionRecord]:
+        """Definitions ordered by key and version."""
+        out = [
+            d
+            for d in self.s.definitions.values()
+            if (key is None or d.key == key) and (kind is None or d.kind == kind)
+        ]
+        out.sort(key=lambda d: (d.key, d.version))
+        return out
+
+    # -- instances
+    def get_instance(self, instance_id: str) -> InstanceRecord | None:
+        """A live instance by id."""
+        return self.s.instances.get(instance_id)
+
+    def find_instances(
+        self,
+        *,
+        key: str | None = None,
+        definition_id: str | None = None,
+        business_key: str | None = None,
+        parent_id: str | None = None,
+        root_id: str | None = None,
+        page: Page | None = None,
+    ) -> list[InstanceRecord]:
+        """Live instances matching the filters."""
+        filters: dict[str, Any] = {}
+        for name, value in (
+            ("key", key),
+            ("definition_id", definition_id),
+            ("business_key", business_key),
+            ("parent_id", parent_id),
+            ("root_id", root_id),
+        ):
+            if value is not None:
+                filters[name] = value
+        rows = [r for r in self.s.instances.values() if _matches(r, filters)]
+        return _paged(rows, page)
+
+    # -- index rows
+    def get_row(self, kind: str, row_id: str) -> Any | None:
+        """One index row by id."""
+        return self.s.rows[kind].get(row_id)
+
+    def find_rows(
+        self,
+        kind: str,
+        filters: dict[str, Any] | None = None,
+        *,
+        page: Page | None = None,
+        order_by: Sequence[str] = (),
+    ) -> list[Any]:
+        """Index rows matching the filters."""
+        table = self.s.rows[kind]
+        rows = (
+            list(table.values())
+            if not filters
+            else [r for r in table.values() if _matches(r, filters)]
+        )
+        if order_by:
+            rows.sort(key=lambda r: tuple(_sortable(getattr(r, n, None)) for n in order_by))
+        return _paged(rows, page)
+
+    def due_jobs(self, now: _dt.datetime, *, limit: int | None = None) -> list[JobRecord]:
+        """Due jobs with retries left and no live lock, earliest first."""
+        rows = [
+            j
+            for j in self.s.rows["job"].values()
+            if j.due_at <= now
+            and j.retries > 0
+            and (
+                j.lock_owner is None or (j.lock_expires_at is not None and j.lock_expires_at <= now)
+            )
+        ]
+        rows.sort(key=lambda j: (j.due_at, -j.priority, j.seq))
+        return rows if limit is None else rows[:limit]
+
+    def apply(self, changes: ChangeSet) -> None:
+        """Write a change set after checking every revision."""
+        s = self.s
+        for rec, expected in changes.instances_update:
+            self._check(rec.id, expected)
+        for inst_id, expected in changes.instances_delete:
+            if expected:
+                self._check(inst_id, expected)
+        for rec in changes.instances_insert:
+            if rec.id in s.instances:
+                raise ConcurrencyError(f"process instance {rec.id} exists already")
+        for rec in changes.instances_insert:
+            rec.revision = 1
+            s.instances[rec.id] = rec
+        for rec, expected in changes.instances_update:
+            rec.revision = expected + 1
+            s.instances[rec.id] = rec
+        for inst_id, _ in changes.instances_delete:
+            s.instances.pop(inst_id, None)
+        rows = s.rows
+        for kind, ids in changes.deletes.items():
+            table = rows[kind]
+            for row_id in ids:
+                table.pop(row_id, None)
+        for kind, upserts in changes.upserts.items():
+            rows[kind].update(upserts)
+        s.history_count += len(changes.history)
+        if s.keep_history:
+            s.history.extend(changes.history)
+
+    def _check(self, instance_id: str, expected: int) -> None:
+        current = self.s.instances.get(instance_id)
+        if current is None or current.revision != expected:
+            raise ConcurrencyError(
+                f"process instance {instance_id} changed meanwhile "
+                f"(expected revision {expected}, found "
+                f"{current.revision if current else 'none'})"
+            )
+
+    # -- history
+    def find_history(
+        self,
+        filters: dict[str, Any] | None = None,
+        *,
+        page: Page | None = None,
+    ) -> list[HistoryEvent]:
+        """History events matching the filters, in append order."""
+        rows = (
+            self.s.history if not filters else [h for h in self.s.history if _matches(h, filters)]
+        )
+        return _paged(list(rows), page)
+
+
+def _sortable(value: Any) -> Any:
+    # None sorts first; mixing None with values would break sorting.
+    return (value is not None, value if value is not None else 0)

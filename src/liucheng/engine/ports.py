@@ -1,0 +1,636 @@
+"""What the engine needs from a store: records, a change set per command, and the store protocol.
+
+The engine keeps the state of one process instance as one compact JSON-ready document (the tree of
+element instances with their local variables) plus a revision number. Everything other parts must
+find without loading instances - user tasks, jobs, event subscriptions, external tasks, incidents,
+process-level variables - lives in *index rows* that the engine creates, updates and deletes as it
+runs. A command collects every write into one :class:`ChangeSet` and hands it to
+:meth:`Transaction.apply` once, so a SQL store can write it with a handful of ``executemany``
+statements, and a failed command writes nothing.
+
+Only additions are made to this module from now on (no renames), so store implementations stay
+valid.
+
+Filters the engine uses on index rows (worth an index in a SQL store): ``task`` by
+``instance_id``, ``root_id``, ``element_id``; ``job`` by ``instance_id``, ``root_id``,
+``instance_id=None`` (start timers), and :meth:`Transaction.due_jobs` by ``due_at``;
+``subscription`` by ``kind`` + ``name`` (+ ``correlation_key``), ``instance_id`` (also ``None``
+for start events); ``external_task`` by ``topic``, ``instance_id``; ``incident`` by
+``instance_id``, ``root_id``, ``job_id``, ``external_task_id``; ``message`` by ``name`` (+
+``correlation_key``); ``variable`` by ``name`` + ``value`` (JSON equality). A filter value
+``None`` means ``IS NULL``; a list or tuple means ``IN``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+__all__ = [
+    "INDEX_KINDS",
+    "BufferedMessage",
+    "ChangeSet",
+    "Clock",
+    "DefinitionRecord",
+    "DeploymentRecord",
+    "ExternalTaskRecord",
+    "HistoryEvent",
+    "IncidentRecord",
+    "InstanceRecord",
+    "JobRecord",
+    "ManualClock",
+    "Page",
+    "Store",
+    "SubscriptionRecord",
+    "SystemClock",
+    "TaskRecord",
+    "Transaction",
+    "VariableRecord",
+]
+
+
+# --------------------------------------------------------------------------------------- clock
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Where the engine gets the time from (always timezone-aware UTC)."""
+
+    def now(self) -> _dt.datetime:
+        """The current time."""
+        ...
+
+
+class SystemClock:
+    """The wall clock."""
+
+    def now(self) -> _dt.datetime:
+        """The current UTC time."""
+        return _dt.datetime.now(_dt.UTC)
+
+
+class ManualClock:
+    """A clock that only moves when told to (tests, simulation).
+
+    Args:
+        start: The initial time; naive values are taken as UTC.
+    """
+
+    def __init__(self, start: _dt.datetime | None = None) -> None:
+        start = start or _dt.datetime(2025, 1, 1, tzinfo=_dt.UTC)
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=_dt.UTC)
+        self._now = start
+
+    def now(self) -> _dt.datetime:
+        """The current (manual) time."""
+        return self._now
+
+    def advance(self, delta: _dt.timedelta) -> None:
+        """Move the clock forward by ``delta``."""
+        self._now = self._now + delta
+
+    def set(self, when: _dt.datetime) -> None:
+        """Move the clock to ``when``."""
+        self._now = when if when.tzinfo else when.replace(tzinfo=_dt.UTC)
+
+
+# ------------------------------------------------------------------------------------- records
+
+
+@dataclass(slots=True)
+class DeploymentRecord:
+    """One deployment: a set of resources deployed together.
+
+    Attributes:
+        id: Deployment id.
+        name: Human name (e.g. the first file name).
+        deployed_at: When it was deployed.
+        resources: Resource name -> content (BPMN/DMN XML bytes).
+    """
+
+    id: str
+    name: str
+    deployed_at: _dt.datetime
+    resources: dict[str, bytes] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class DefinitionRecord:
+    """One version of a process (``kind="bpmn"``) or decision (``kind="dmn"``) definition.
+
+    Attributes:
+        id: Definition id (``key:version:deployment``), unique.
+        key: The process or decision id in the model.
+        version: 1, 2, ... per key.
+        kind: ``"bpmn"`` or ``"dmn"``.
+        name: Human name of the process/decision.
+        deployment_id: Deployment it came with.
+        resource_name: File name within the deployment.
+        deployed_at: Deployment time.
+    """
+
+    id: str
+    key: str
+    version: int
+    kind: str
+    name: str | None
+    deployment_id: str
+    resource_name: str
+    deployed_at: _dt.datetime
+
+
+@dataclass(slots=True)
+class InstanceRecord:
+    """A live process instance: index columns plus the state document.
+
+    Attributes:
+        id: Process instance id.
+        definition_id: The definition version it runs on.
+        key: Process key (id in the model).
+        business_key: Business key given at start.
+        parent_id: Calling process instance (call activity), if any.
+        root_id: Outermost calling instance (``id`` itself when not called).
+        state: ``"active"``, ``"completed"`` or ``"terminated"``.
+        started_at: Start time.
+        ended_at: End time (only for ended instances).
+        revision: Optimistic-locking revision, incremented on every write.
+        doc: The JSON-ready state document (opaque to the store).
+        has_incident: Whether an incident is open on it.
+    """
+
+    id: str
+    definition_id: str
+    key: str
+    business_key: str | None
+    parent_id: str | None
+    root_id: str
+    state: str
+    started_at: _dt.datetime
+    ended_at: _dt.datetime | None
+    revision: int
+    doc: dict[str, Any]
+    has_incident: bool = False
+
+
+@dataclass(slots=True)
+class TaskRecord:
+    """A user task waiting for a person.
+
+    Attributes:
+        id: Task id.
+        instance_id: Process instance it belongs to.
+        root_id: Root process instance.
+        definition_id: Definition version.
+        element_id: Activity id in the model.
+        element_instance_id: Element instance (token) id inside the instance state.
+        name: Task name.
+        assignee: Assigned person.
+        candidate_users: Persons that may claim it.
+        candidate_groups: Groups whose members may claim it.
+        created_at: Creation time.
+        seq: Creation order within the instance.
+        due_at: Due date, if any.
+        priority: Priority (50 default).
+        form_key: Form reference, if any.
+    """
+
+    id: str
+    instance_id: str
+    root_id: str
+    definition_id: str
+    element_id: str
+    element_instance_id: str
+    name: str | None
+    assignee: str | None
+    candidate_users: list[str]
+    candidate_groups: list[str]
+    created_at: _dt.datetime
+    seq: int
+    due_at: _dt.datetime | None = None
+    priority: int = 50
+    form_key: str | None = None
+
+
+@dataclass(slots=True)
+class JobRecord:
+    """A job: a timer, or an asynchronous continuation (save point).
+
+    Attributes:
+        id: Job id; also the idempotency key handed to handlers.
+        instance_id: Process instance (None for timer start events).
+        root_id: Root process instance (None for timer start events).
+        definition_id: Definition version.
+        element_id: Element the job belongs to (timer event, async activity).
+        element_instance_id: Element instance that owns the job (None for timer start events).
+        kind: ``"timer"``, ``"async-before"``, ``"async-after"`` or ``"timer-start"``.
+        due_at: When it becomes executable.
+        retries: Attempts left; at 0 an incident is open and the job is not executed.
+        lock_owner: Worker holding the lease, if any.
+        lock_expires_at: When the lease expires.
+        exclusive: Exclusive jobs of one instance never run concurrently.
+        priority: Higher runs first.
+        created_at: Creation time.
+        seq: Creation order within the instance.
+        error: Last failure message.
+        data: Kind-specific data (e.g. timer repetitions left).
+    """
+
+    id: str
+    instance_id: str | None
+    root_id: str | None
+    definition_id: str
+    element_id: str
+    element_instance_id: str | None
+    kind: str
+    due_at: _dt.datetime
+    retries: int = 3
+    lock_owner: str | None = None
+    lock_expires_at: _dt.datetime | None = None
+    exclusive: bool = True
+    priority: int = 0
+    created_at: _dt.datetime | None = None
+    seq: int = 0
+    error: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class SubscriptionRecord:
+    """A waiting message or signal catch (``instance_id`` None: a start event of a definition).
+
+    Attributes:
+        id: Subscription id.
+        kind: ``"message"`` or ``"signal"``.
+        name: Message or signal name (already evaluated).
+        correlation_key: Correlation key value (messages), if any.
+        instance_id: Process instance waiting, or None for start events.
+        root_id: Root process instance.
+        definition_id: Definition version.
+        element_id: The catching event (or receive task).
+        element_instance_id: Element instance that owns the subscription.
+        created_at: Creation time.
+        seq: Creation order.
+    """
+
+    id: str
+    kind: str
+    name: str
+    correlation_key: str | None
+    instance_id: str | None
+    root_id: str | None
+    definition_id: str
+    element_id: str
+    element_instance_id: str | None
+    created_at: _dt.datetime
+    seq: int = 0
+
+
+@dataclass(slots=True)
+class ExternalTaskRecord:
+    """A unit of work for an external worker (fetch-and-lock by topic).
+
+    Attributes:
+        id: External task id.
+        topic: Topic name.
+        instance_id: Process instance.
+        root_id: Root process instance.
+        definition_id: Definition version.
+        element_id: Service task id.
+        element_instance_id: Element instance waiting for it.
+        created_at: Creation time.
+        seq: Creation order.
+        retries: Retries left (None: never failed).
+        lock_owner: Worker holding the lock.
+        lock_expires_at: Lock expiry.
+        error_message: Last failure message.
+        priority: Higher is fetched first.
+        variables: Snapshot of the variables visible to the task when created.
+    """
+
+    id: str
+    topic: str
+    instance_id: str
+    root_id: str
+    definition_id: str
+    element_id: str
+    element_instance_id: str
+    created_at: _dt.datetime
+    seq: int = 0
+    retries: int | None = None
+    lock_owner: str | None = None
+    lock_expires_at: _dt.datetime | None = None
+    error_message: str | None = None
+    priority: int = 0
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class IncidentRecord:
+    """An open incident: a step that failed and waits for a person.
+
+    Attributes:
+        id: Incident id.
+        instance_id: Process instance.
+        root_id: Root process instance.
+        definition_id: Definition version.
+        element_id: The failing element.
+        element_instance_id: Its element instance.
+        kind: ``"failed-job"``, ``"failed-external-task"``, ``"failed-step"``.
+        message: The error.
+        created_at: When it was opened.
+        job_id: Failed job, if any.
+        external_task_id: Failed external task, if any.
+        variables: Variables in scope at the failure.
+    """
+
+    id: str
+    instance_id: str
+    root_id: str
+    definition_id: str
+    element_id: str
+    element_instance_id: str
+    kind: str
+    message: str
+    created_at: _dt.datetime
+    job_id: str | None = None
+    external_task_id: str | None = None
+    variables: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class VariableRecord:
+    """A process-level variable, indexed for queries.
+
+    Attributes:
+        id: ``instance_id + "/" + name``.
+        instance_id: Process instance.
+        name: Variable name.
+        value: JSON-ready value.
+    """
+
+    id: str
+    instance_id: str
+    name: str
+    value: Any
+
+
+@dataclass(slots=True)
+class BufferedMessage:
+    """A message published before any subscription matched, kept until ``expires_at``.
+
+    Attributes:
+        id: Message id.
+        name: Message name.
+        correlation_key: Correlation key, if any.
+        variables: Payload.
+        created_at: Publication time.
+        expires_at: End of its time to live.
+    """
+
+    id: str
+    name: str
+    correlation_key: str | None
+    variables: dict[str, Any]
+    created_at: _dt.datetime
+    expires_at: _dt.datetime
+
+
+@dataclass(slots=True)
+class HistoryEvent:
+    """One append-only history entry.
+
+    Kinds: ``process_start``, ``process_end`` (data: state), ``activity_start``,
+    ``activity_end`` (data: ``completed`` bool, ``state``), ``task_create``, ``task_assign``,
+    ``task_complete``, ``variable`` (data: name, value, scope), ``incident_open``,
+    ``incident_resolve``, ``job_fail``, ``message``, ``signal``.
+
+    Attributes:
+        kind: Event kind (above).
+        at: Timestamp.
+        instance_id: Process instance.
+        definition_id: Definition version.
+        element_id: Model element, if any.
+        element_type: BPMN type of the element (e.g. ``userTask``), if any.
+        element_instance_id: Element instance, if any.
+        actor: Acting person, if known.
+        data: Kind-specific details.
+        seq: Order within the command (the store may renumber globally).
+    """
+
+    kind: str
+    at: _dt.datetime
+    instance_id: str | None
+    definition_id: str | None
+    element_id: str | None = None
+    element_type: str | None = None
+    element_instance_id: str | None = None
+    actor: str | None = None
+    data: dict[str, Any] | None = None
+    seq: int = 0
+
+
+#: Kinds of index rows a change set carries, with their record class.
+INDEX_KINDS: dict[str, type[Any]] = {
+    "task": TaskRecord,
+    "job": JobRecord,
+    "subscription": SubscriptionRecord,
+    "external_task": ExternalTaskRecord,
+    "incident": IncidentRecord,
+    "variable": VariableRecord,
+    "message": BufferedMessage,
+}
+
+IndexKind = Literal[
+    "task", "job", "subscription", "external_task", "incident", "variable", "message"
+]
+
+
+@dataclass(slots=True)
+class ChangeSet:
+    """Every write of one command, applied atomically by :meth:`Transaction.apply`.
+
+    Attributes:
+        instances_insert: New instances (revision 1).
+        instances_update: Changed instances with the revision they were loaded at
+            (``expected_revision``); the store writes ``revision = expected + 1`` and raises
+            :class:`~liucheng.errors.ConcurrencyError` if the stored revision differs.
+        instances_delete: Ended instances to remove from the runtime table, with expected
+            revision (0 when inserted and ended within the same command: nothing to delete).
+        upserts: Index rows created or changed, per kind (see :data:`INDEX_KINDS`), by id.
+        deletes: Ids of index rows removed, per kind.
+        history: History events to append, in order.
+    """
+
+    instances_insert: list[InstanceRecord] = field(default_factory=list)
+    instances_update: list[tuple[InstanceRecord, int]] = field(default_factory=list)
+    instances_delete: list[tuple[str, int]] = field(default_factory=list)
+    upserts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deletes: dict[str, set[str]] = field(default_factory=dict)
+    history: list[HistoryEvent] = field(default_factory=list)
+
+    def upsert(self, kind: str, record: Any) -> None:
+        """Record a created or changed index row."""
+        rows = self.upserts.get(kind)
+        if rows is None:
+            rows = self.upserts[kind] = {}
+        rows[record.id] = record
+        gone = self.deletes.get(kind)
+        if gone is not None:
+            gone.discard(record.id)
+
+    def delete(self, kind: str, row_id: str) -> None:
+        """Record a removed index row (dropping a pending upsert of the same row).
+
+        Upserts and deletes of one change set never share an id, so a store may apply them in
+        any order; deleting a row that does not exist is not an error.
+        """
+        rows = self.upserts.get(kind)
+        if rows is not None:
+            rows.pop(row_id, None)
+        gone = self.deletes.get(kind)
+        if gone is None:
+            gone = self.deletes[kind] = set()
+        gone.add(row_id)
+
+    def is_empty(self) -> bool:
+        """Whether there is nothing to write."""
+        return not (
+            self.instances_insert
+            or self.instances_update
+            or self.instances_delete
+            or any(self.upserts.values())
+            or any(self.deletes.values())
+            or self.history
+        )
+
+
+@dataclass(slots=True)
+class Page:
+    """Paging for queries.
+
+    Attributes:
+        offset: Rows to skip.
+        limit: Maximum rows to return (None: all).
+    """
+
+    offset: int = 0
+    limit: int | None = None
+
+
+# ------------------------------------------------------------------------------------ protocol
+
+
+class Transaction(Protocol):
+    """One unit of work against the store; reads see the committed state plus nothing else.
+
+    Writes happen only through :meth:`add_deployment` and :meth:`apply`. When the ``with``
+    block of :meth:`Store.transaction` raises, nothing is written.
+    """
+
+    # -- definitions
+    def add_deployment(
+        self, deployment: DeploymentRecord, definitions: Sequence[DefinitionRecord]
+    ) -> None:
+        """Store a deployment and the definition versions it brings."""
+        ...
+
+    def get_deployment(self, deployment_id: str) -> DeploymentRecord | None:
+        """A deployment (with its resources) by id."""
+        ...
+
+    def get_definition(self, definition_id: str) -> DefinitionRecord | None:
+        """A definition version by id."""
+        ...
+
+    def latest_definition(self, key: str, kind: str = "bpmn") -> DefinitionRecord | None:
+        """The highest version of ``key``."""
+        ...
+
+    def definition_by_version(
+        self, key: str, version: int, kind: str = "bpmn"
+    ) -> DefinitionRecord | None:
+        """Version ``version`` of ``key``."""
+        ...
+
+    def list_definitions(
+        self, key: str | None = None, kind: str | None = None
+    ) -> list[DefinitionRecord]:
+        """Definitions, optionally of one key and kind, ordered by key then version."""
+        ...
+
+    # -- instances
+    def get_instance(self, instance_id: str) -> InstanceRecord | None:
+        """A live instance by id (with its revision and state document)."""
+        ...
+
+    def find_instances(
+        self,
+        *,
+        key: str | None = None,
+        definition_id: str | None = None,
+        business_key: str | None = None,
+        parent_id: str | None = None,
+        root_id: str | None = None,
+        page: Page | None = None,
+    ) -> list[InstanceRecord]:
+        """Live instances matching every filter given, oldest first."""
+        ...
+
+    # -- index rows
+    def get_row(self, kind: str, row_id: str) -> Any | None:
+        """One index row of ``kind`` (see :data:`INDEX_KINDS`) by id."""
+        ...
+
+    def find_rows(
+        self,
+        kind: str,
+        filters: dict[str, Any] | None = None,
+        *,
+        page: Page | None = None,
+        order_by: Sequence[str] = (),
+    ) -> list[Any]:
+        """Index rows of ``kind`` whose attributes equal every filter value.
+
+        A filter value that is a ``list`` or ``tuple`` matches any of its members. Rows come in
+        ``order_by`` order (attribute names; default: creation order).
+        """
+        ...
+
+    def due_jobs(self, now: _dt.datetime, *, limit: int | None = None) -> list[JobRecord]:
+        """Jobs due at ``now`` with retries left and no live lock, earliest first."""
+        ...
+
+    def apply(self, changes: ChangeSet) -> None:
+        """Write a change set atomically, checking instance revisions.
+
+        Raises:
+            ConcurrencyError: An instance's stored revision is not the expected one.
+        """
+        ...
+
+    # -- history
+    def find_history(
+        self,
+        filters: dict[str, Any] | None = None,
+        *,
+        page: Page | None = None,
+    ) -> list[HistoryEvent]:
+        """History events whose attributes equal every filter value, in append order."""
+        ...
+
+
+class Store(Protocol):
+    """A place where deployments, instances, index rows and history live."""
+
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """Begin a unit of work; commit on normal exit, roll back on an exception."""
+        ...
+
+
+def iter_rows(changes: ChangeSet, kind: str) -> Iterator[Any]:
+    """The upserted rows of one kind in a change set (helper for stores)."""
+    yield from changes.upserts.get(kind, {}).values()
