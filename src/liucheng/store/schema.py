@@ -305,6 +305,7 @@ INDEX_TABLES: dict[str, Table] = {
     "message": message,
 }
 
-# Tables of the server (users, tokens, audit log, definition lifecycle) live in their own module
-# on the same metadata; importing it here keeps ``metadata`` complete for migrations and tests.
-from . import _api_schema  # noqa: E402, F401
+# Tables of the server (users, tokens, audit log, definition lifecycle) and of people's work
+# (comments, attachments, SLA clocks, assignment state) live in their own modules on the same
+# metadata; importing them here keeps ``metadata`` complete for migrations and tests.
+from . import _api_schema, _work_schema  # noqa: E402, F401
