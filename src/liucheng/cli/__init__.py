@@ -25,6 +25,7 @@ from . import org as _org  # noqa: F401
 from . import serve as _serve  # noqa: F401
 from . import simulate as _simulate  # noqa: F401
 from . import staffing as _staffing  # noqa: F401
+from . import tasks as _tasks  # noqa: F401
 from . import worker as _worker  # noqa: F401
 from ._app import app
 

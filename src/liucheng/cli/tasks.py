@@ -1,0 +1,3 @@
+"""``liucheng tasks``: the task list and task actions."""
+
+from __future__ import annotations
