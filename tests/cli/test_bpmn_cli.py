@@ -110,7 +110,7 @@ def test_roundtrip_of_bad_input_exits_2_with_message(tmp_path: Path, cli: Any) -
 
 
 def test_demo_summarises_bundled_processes() -> None:
-    result = runner.invoke(app, ["demo", "--json"])
+    result = runner.invoke(app, ["demo", "--check-only", "--json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     assert doc["ok"] is True
@@ -122,7 +122,7 @@ def test_demo_summarises_bundled_processes() -> None:
 
 
 def test_demo_text_and_invalid_folder(tmp_path: Path, cli: Any) -> None:
-    result = runner.invoke(app, ["demo"])
+    result = runner.invoke(app, ["demo", "--check-only"])
     assert result.exit_code == 0
     assert "service_desk" in result.output and "valid" in result.output
     (tmp_path / "bad.bpmn").write_text(BROKEN)
