@@ -1,0 +1,411 @@
+"""The server's services: engine, store, users, organisation, policy, audit log, metrics."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from liucheng.engine import Engine
+from liucheng.errors import ConfigurationError, NotFoundError
+from liucheng.org import (
+    Action,
+    AuthorizationPolicy,
+    Organisation,
+    Principal,
+    TaskResource,
+    policy_from_dict,
+    principal_for,
+)
+from liucheng.store import SqlStore
+from liucheng.store._api_schema import api_audit, api_org
+
+from ._oidc import OidcVerifier
+from ._security import AuthenticationError, RateLimiter, UserRecord, Users
+from ._settings import Settings
+
+__all__ = ["ADMIN_GROUP", "Caller", "Services"]
+
+log = logging.getLogger("liucheng.api")
+
+#: Group every ``is_admin`` user is in; the policy always counts it as administrators.
+ADMIN_GROUP = "liucheng-admins"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated user of a request.
+
+    Attributes:
+        user: The account.
+        principal: Who authorisation sees (groups and roles from the organisation).
+        is_admin: Administrator by the policy.
+    """
+
+    user: UserRecord
+    principal: Principal
+    is_admin: bool
+
+    @property
+    def id(self) -> str:
+        """The user id."""
+        return self.user.id
+
+
+class Services:
+    """Everything a request handler needs, created once per application.
+
+    Args:
+        settings: The server settings.
+        engine: An engine to serve (default: a new one on ``SqlStore(settings.database)``).
+    """
+
+    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
+        self.settings = settings
+        if engine is None:
+            engine = Engine(SqlStore(settings.database))
+        if not isinstance(engine.store, SqlStore):
+            raise ConfigurationError("the server needs an engine on a SQL store", code="api.store")
+        self.engine = engine
+        self.store: SqlStore = engine.store
+        self.db = self.store.engine
+        self.users = Users(self.db)
+        self.login_limiter = RateLimiter(settings.login_rate, 60.0)
+        self._policy = self._load_policy()
+        self._org: Organisation | None = None
+        self._org_loaded = False
+        self._keys: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self.executor: Any = None
+        self._audit_queue: list[dict[str, Any]] = []
+        self._audit_cv = threading.Condition()
+        self._audit_flush_lock = threading.Lock()
+        self._audit_stop = False
+        self._audit_thread: threading.Thread | None = None
+        self.started_at = _dt.datetime.now(_dt.UTC)
+        self.oidc: OidcVerifier | None = None
+        if settings.oidc_issuer:
+            if not (settings.oidc_audience and settings.oidc_jwks):
+                raise ConfigurationError(
+                    "OIDC needs oidc_audience and oidc_jwks besides oidc_issuer",
+                    code="config.oidc",
+                )
+            self.oidc = OidcVerifier(
+                settings.oidc_issuer,
+                settings.oidc_audience,
+                settings.oidc_jwks,
+                user_claim=settings.oidc_user_claim,
+                groups_claim=settings.oidc_groups_claim,
+            )
+
+    # ------------------------------------------------------------------ policy and org
+
+    def _load_policy(self) -> AuthorizationPolicy:
+        data: dict[str, Any] = {}
+        if self.settings.policy is not None:
+            data = dict(self.settings.policy)
+        elif self.settings.policy_file:
+            import yaml
+
+            try:
+                loaded = yaml.safe_load(Path(self.settings.policy_file).read_text("utf-8"))
+            except (OSError, yaml.YAMLError) as exc:
+                raise ConfigurationError(
+                    f"cannot read policy file {self.settings.policy_file}: {exc}",
+                    code="config.policy",
+                ) from None
+            data = dict(loaded or {})
+        base = policy_from_dict(data)
+        return AuthorizationPolicy(base.grants, base.admin_users, base.admin_groups | {ADMIN_GROUP})
+
+    @property
+    def policy(self) -> AuthorizationPolicy:
+        """The authorisation policy."""
+        return self._policy
+
+    def org(self) -> Organisation | None:
+        """The current organisation: the last one imported through the API, else the file."""
+        if self._org_loaded:
+            return self._org
+        with self._lock:
+            with self.db.connect() as c:
+                row = c.execute(
+                    select(api_org.c.content).order_by(api_org.c.id.desc()).limit(1)
+                ).first()
+            if row is not None:
+                self._org = parse_org_text(row.content, "organisation")
+            elif self.settings.org_file:
+                from liucheng.org import load_organisation
+
+                self._org = load_organisation(self.settings.org_file)
+            self._org_loaded = True
+        return self._org
+
+    def import_org(self, text: str, actor: str) -> Organisation:
+        """Validate and store a new organisation version (YAML or JSON text)."""
+        org = parse_org_text(text, "organisation")
+        with self.db.begin() as c:
+            c.execute(
+                insert(api_org).values(
+                    content=text, imported_at=_dt.datetime.now(_dt.UTC), imported_by=actor
+                )
+            )
+        with self._lock:
+            self._org = org
+            self._org_loaded = True
+        self._share_org(org)
+        return org
+
+    def _share_org(self, org: Organisation | None) -> None:
+        """Hand the organisation to the engine (assignment strategies, org FEEL functions)."""
+        setter = getattr(self.engine, "set_organisation", None)
+        if org is not None and setter is not None:
+            setter(org)
+
+    def authenticate(self, secret: str) -> UserRecord:
+        """The user of a bearer secret: our API/session tokens, or an OIDC JWT."""
+        if self.oidc is not None and secret.count(".") == 2:
+            user_id, groups = self.oidc.verify(secret)
+            known = self.users.get(user_id)
+            if known is not None:
+                if known.disabled:
+                    raise AuthenticationError("the account is disabled", code="auth.disabled")
+                return UserRecord(
+                    known.id,
+                    known.display_name,
+                    tuple(dict.fromkeys((*known.groups, *groups))),
+                    known.is_admin,
+                    False,
+                    known.created_at,
+                )
+            return UserRecord(user_id, None, groups, False, False, self.started_at)
+        return self.users.authenticate(secret)
+
+    def caller(self, user: UserRecord) -> Caller:
+        """The caller for an authenticated user."""
+        extra = (*user.groups, ADMIN_GROUP) if user.is_admin else user.groups
+        principal = principal_for(self.org(), user.id, extra)
+        return Caller(user, principal, self._policy.is_admin(principal))
+
+    # ------------------------------------------------------------------ authorisation helpers
+
+    def allowed(self, caller: Caller, action: Action, resource: str | TaskResource) -> bool:
+        """Whether the caller may do ``action`` on ``resource``."""
+        return bool(self._policy.authorize(caller.principal, action, resource))
+
+    def require(self, caller: Caller, action: Action, resource: str | TaskResource) -> None:
+        """Raise :class:`~liucheng.errors.AuthorizationError` unless allowed (logged)."""
+        decision = self._policy.authorize(caller.principal, action, resource)
+        if not decision.allowed:
+            log.info("refused", extra={"lc": decision.to_dict()})
+            self._policy.require(caller.principal, action, resource)
+
+    def key_of(self, definition_id: str) -> str:
+        """The process/decision key of a definition version."""
+        key = self._keys.get(definition_id)
+        if key is not None:
+            return key
+        with self.store.transaction() as tx:
+            rec = tx.get_definition(definition_id)
+        if rec is None:
+            raise NotFoundError(
+                f"definition '{definition_id}' does not exist", code="engine.definition.not_found"
+            )
+        self._keys[definition_id] = rec.key
+        return rec.key
+
+    def task_resource(self, task: Any) -> TaskResource:
+        """A task row as authorisation sees it."""
+        return TaskResource(
+            task.id,
+            self.key_of(task.definition_id),
+            task.assignee,
+            tuple(task.candidate_users or ()),
+            tuple(task.candidate_groups or ()),
+        )
+
+    # ------------------------------------------------------------------ audit
+
+    def audit(
+        self,
+        *,
+        actor: str | None,
+        method: str,
+        path: str,
+        status: int,
+        ip: str | None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Queue one audit entry; a background writer commits entries in batches (never raises).
+
+        Batching keeps the audit log from doubling the commits of every changing call; the
+        queue is flushed at shutdown and before the audit log is read.
+        """
+        entry = {
+            "at": _dt.datetime.now(_dt.UTC),
+            "actor": actor,
+            "method": method,
+            "path": path[:2000],
+            "status": status,
+            "ip": ip,
+            "detail": detail,
+        }
+        with self._audit_cv:
+            self._audit_queue.append(entry)
+            self._audit_cv.notify()
+        if self._audit_thread is None:
+            self.flush_audit()
+
+    def flush_audit(self) -> None:
+        """Write every queued audit entry now."""
+        with self._audit_flush_lock:
+            with self._audit_cv:
+                batch, self._audit_queue = self._audit_queue, []
+            if not batch:
+                return
+            try:
+                with self.db.begin() as c:
+                    c.execute(insert(api_audit), batch)
+            except Exception:
+                log.exception("audit write failed", extra={"lc": {"entries": len(batch)}})
+
+    def _audit_loop(self) -> None:
+        while True:
+            with self._audit_cv:
+                while not self._audit_queue and not self._audit_stop:
+                    self._audit_cv.wait()
+                stopping = self._audit_stop
+            time.sleep(0.05)  # gather a batch
+            self.flush_audit()
+            if stopping:
+                return
+
+    def audit_entries(
+        self, *, offset: int, limit: int, actor: str | None = None
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """Audit entries, newest first."""
+        self.flush_audit()
+        stmt = select(api_audit)
+        count = select(func.count()).select_from(api_audit)
+        if actor is not None:
+            stmt = stmt.where(api_audit.c.actor == actor)
+            count = count.where(api_audit.c.actor == actor)
+        stmt = stmt.order_by(api_audit.c.id.desc()).offset(offset).limit(limit)
+        with self.db.connect() as c:
+            total = int(c.execute(count).scalar_one())
+            rows = c.execute(stmt).all()
+        return total, [
+            {
+                "id": r.id,
+                "at": r.at.isoformat(),
+                "actor": r.actor,
+                "method": r.method,
+                "path": r.path,
+                "status": r.status,
+                "ip": r.ip,
+                "detail": r.detail,
+            }
+            for r in rows
+        ]
+
+    # ------------------------------------------------------------------ life cycle
+
+    def bootstrap(self) -> None:
+        """Create the bootstrap administrator if missing and deploy the lifecycle process."""
+        s = self.settings
+        if s.admin_user and s.admin_password and self.users.get(s.admin_user) is None:
+            try:
+                self.users.add(s.admin_user, s.admin_password, is_admin=True)
+                log.info("bootstrap administrator created", extra={"lc": {"user": s.admin_user}})
+            except Exception:
+                # another server process created it at the same moment
+                if self.users.get(s.admin_user) is None:
+                    raise
+        from ._lifecycle import ensure_lifecycle_deployed
+
+        ensure_lifecycle_deployed(self)
+
+    def start(self) -> None:
+        """Bootstrap, then start the audit writer and the job executor (when configured)."""
+        s = self.settings
+        self.bootstrap()
+        self._share_org(self.org())
+        if self._audit_thread is None:
+            self._audit_stop = False
+            self._audit_thread = threading.Thread(
+                target=self._audit_loop, name="liucheng-audit", daemon=True
+            )
+            self._audit_thread.start()
+        if s.run_jobs and self.executor is None:
+            from liucheng.jobs import JobExecutor
+
+            self.executor = JobExecutor(self.engine, poll_interval=2.0)
+            self.executor.start()
+
+    def stop(self) -> None:
+        """Stop the job executor (finishing the job in hand) and close connections."""
+        if self.executor is not None:
+            self.executor.stop(timeout=10.0)
+            self.executor = None
+        if self._audit_thread is not None:
+            with self._audit_cv:
+                self._audit_stop = True
+                self._audit_cv.notify()
+            self._audit_thread.join(timeout=10.0)
+            self._audit_thread = None
+        self.flush_audit()
+        self.store.dispose()
+
+
+def parse_org_text(text: str, name: str) -> Organisation:
+    """An organisation from YAML/JSON text (inline calendars only: no file references)."""
+    from liucheng.org import OrgValidationError, organisation_from_dict
+
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise OrgValidationError(f"not JSON: {exc}", file=name) from None
+        _no_files(data, name)
+        return organisation_from_dict(data, file=name)
+    from liucheng.org._yaml import load_yaml_document
+
+    data, lines = load_yaml_document(text, file=name, error=OrgValidationError)
+    if data is None:
+        raise OrgValidationError("the organisation document is empty", file=name)
+    _no_files(data, name)
+    return organisation_from_dict(data, file=name, lines=lines)
+
+
+def _no_files(data: Any, name: str) -> None:
+    """Refuse references to server files in an uploaded organisation (calendars, people CSV)."""
+    from liucheng.org import OrgValidationError
+
+    if not isinstance(data, dict):
+        return
+    cals = data.get("calendars")
+    refs = isinstance(data.get("people"), str) or (
+        isinstance(cals, dict)
+        and any(
+            isinstance(v, str)
+            or (
+                isinstance(v, dict)
+                and isinstance(v.get("extends"), str)
+                and str(v["extends"]).endswith((".yaml", ".yml"))
+            )
+            for v in cals.values()
+        )
+    )
+    if refs:
+        raise OrgValidationError(
+            "an uploaded organisation must be self-contained (inline calendars and people)",
+            file=name,
+            hint="put calendars and people inline instead of naming files",
+        )

@@ -1,0 +1,315 @@
+"""HTTP plumbing: problem details (RFC 9457), the caller dependency, paging and sorting."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from liucheng.errors import (
+    AuthorizationError,
+    ConcurrencyError,
+    ConfigurationError,
+    DmnError,
+    EngineError,
+    FeelError,
+    LiuchengError,
+    ModelError,
+    NotFoundError,
+    StoreError,
+    ValidationError,
+)
+
+from ._core import Caller, Services
+from ._security import AuthenticationError, RateLimitError
+
+__all__ = [
+    "PROBLEM_RESPONSES",
+    "SESSION_COOKIE",
+    "CallerDep",
+    "Paging",
+    "PagingDep",
+    "Problem",
+    "install_error_handlers",
+    "page_of",
+    "problem_response",
+    "services",
+]
+
+log = logging.getLogger("liucheng.api")
+
+SESSION_COOKIE = "lc_session"
+PROBLEM_TYPE = "https://liucheng.dev/problems/"
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document with Liucheng's stable error ``code``."""
+
+    type: str = Field(description="URI of the problem type")
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    code: str = Field(description="Stable dotted Liucheng error code")
+    hint: str | None = None
+    element_id: str | None = None
+    details: Any | None = None
+    errors: list[Any] | None = None
+
+
+_PROBLEM_CONTENT = {"application/problem+json": {"schema": Problem.model_json_schema()}}
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"description": text, "content": _PROBLEM_CONTENT, "model": Problem}
+    for code, text in (
+        (400, "Bad request"),
+        (401, "Not authenticated"),
+        (403, "Forbidden"),
+        (404, "Not found (or not visible to the caller)"),
+        (409, "Conflict with the current state"),
+        (413, "Request body too large"),
+        (422, "Invalid input or model"),
+        (429, "Too many requests"),
+        (503, "Store unavailable"),
+    )
+}
+
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+def status_of(exc: LiuchengError) -> int:
+    """The HTTP status for one of our errors (a class may name its own ``http_status``)."""
+    own = getattr(exc, "http_status", None)
+    if isinstance(own, int):
+        return own
+    if isinstance(exc, AuthenticationError):
+        return 401
+    if isinstance(exc, RateLimitError):
+        return 429
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, AuthorizationError):
+        return 403
+    if isinstance(exc, ConcurrencyError):
+        return 409
+    if isinstance(exc, StoreError):
+        return 503
+    if isinstance(exc, ModelError | DmnError | FeelError):
+        return 422
+    if isinstance(exc, EngineError):
+        return 409 if exc.code.endswith((".locked", ".state", ".claimed")) else 422
+    if isinstance(exc, ValidationError | ConfigurationError):
+        return 400
+    return 400
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str | None,
+    *,
+    instance: str | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A ``application/problem+json`` response."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE + code,
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "code": code,
+    }
+    for k, v in (extra or {}).items():
+        if v is not None:
+            body[k] = v
+    return JSONResponse(
+        body, status_code=status, media_type="application/problem+json", headers=headers
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map our errors, request validation errors and anything unexpected to problem details."""
+
+    @app.exception_handler(LiuchengError)
+    async def _ours(request: Request, exc: LiuchengError) -> JSONResponse:
+        status = status_of(exc)
+        headers = None
+        if isinstance(exc, RateLimitError):
+            headers = {"Retry-After": str(exc.details.get("retry_after", 60))}
+        if isinstance(exc, AuthenticationError):
+            headers = {"WWW-Authenticate": "Bearer"}
+        details = exc.details or None
+        if isinstance(exc, AuthorizationError):
+            details = None  # the decision names resources: logged, not shown
+        return problem_response(
+            status,
+            exc.code,
+            exc.message,
+            instance=request.url.path,
+            extra={"hint": exc.hint, "element_id": exc.element_id, "details": details},
+            headers=headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg")), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        return problem_response(
+            422,
+            "input.invalid",
+            "the request does not have the required shape",
+            instance=request.url.path,
+            extra={"errors": errors},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "http.method", 413: "http.too_large"}.get(
+            exc.status_code, f"http.{exc.status_code}"
+        )
+        return problem_response(
+            exc.status_code,
+            code,
+            str(exc.detail),
+            instance=request.url.path,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        ref = uuid.uuid4().hex[:12]
+        log.error(
+            "unhandled error",
+            exc_info=exc,
+            extra={"lc": {"ref": ref, "path": request.url.path}},
+        )
+        return problem_response(
+            500,
+            "internal",
+            f"internal error (reference {ref})",
+            instance=request.url.path,
+        )
+
+
+# ---------------------------------------------------------------------------- dependencies
+
+
+def services(request: Request) -> Services:
+    """The application's services."""
+    svc: Services = request.app.state.services
+    return svc
+
+
+_bearer = HTTPBearer(auto_error=False, description="API token or session token")
+_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Session cookie")
+
+
+def _caller(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    cookie: Annotated[str | None, Depends(_cookie)],
+) -> Caller:
+    svc = services(request)
+    secret = bearer.credentials if bearer is not None else cookie
+    if not secret:
+        raise AuthenticationError("authentication required")
+    user = svc.authenticate(secret)
+    request.state.actor = user.id
+    return svc.caller(user)
+
+
+CallerDep = Annotated[Caller, Depends(_caller)]
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+class Paging:
+    """``?offset=&limit=&sort=`` (``sort=field`` ascending, ``sort=-field`` descending)."""
+
+    def __init__(
+        self,
+        offset: Annotated[int, Query(ge=0, le=1_000_000_000, description="Rows to skip")] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000, description="Most rows to return")] = 50,
+        sort: Annotated[
+            str | None,
+            Query(
+                max_length=100,
+                pattern=r"^-?[a-z_]+(,-?[a-z_]+)*$",
+                description="Comma-separated fields; '-' in front sorts descending",
+            ),
+        ] = None,
+    ) -> None:
+        self.offset = offset
+        self.limit = limit
+        self.sort = sort
+
+
+PagingDep = Annotated[Paging, Depends(Paging)]
+
+
+def page_of(
+    items: Sequence[dict[str, Any]],
+    paging: Paging,
+    sortable: Sequence[str],
+    *,
+    default: str | None = None,
+) -> dict[str, Any]:
+    """Sort, count and cut a list of items into the envelope every list endpoint returns.
+
+    Raises:
+        ValidationError: A sort field that cannot be sorted on.
+    """
+    rows = list(items)
+    spec = paging.sort or default
+    if spec:
+        fields = spec.split(",")
+        for f in reversed(fields):
+            name = f.lstrip("-")
+            if name not in sortable:
+                raise ValidationError(
+                    f"cannot sort by '{name}'",
+                    code="input.sort",
+                    hint="sortable: " + ", ".join(sortable),
+                )
+            rows.sort(key=_sort_key(name), reverse=f.startswith("-"))
+    return {
+        "items": rows[paging.offset : paging.offset + paging.limit],
+        "total": len(rows),
+        "offset": paging.offset,
+        "limit": paging.limit,
+    }
+
+
+def _sort_key(name: str) -> Callable[[dict[str, Any]], tuple[int, Any]]:
+    def key(row: dict[str, Any]) -> tuple[int, Any]:
+        v = row.get(name)
+        if v is None:
+            return (1, "")
+        if isinstance(v, bool | int | float):
+            return (0, (0, v, ""))
+        return (0, (1, 0, str(v)))
+
+    return key
