@@ -1,0 +1,780 @@
+"""BPMN-driven discrete-event simulation on the engine's own semantics.
+
+One replication drives a real :class:`~liucheng.engine.Engine` (in-memory store without history,
+a :class:`~liucheng.engine.ManualClock` set to the virtual time before every command):
+
+* an arrival starts a process instance with generated case attributes;
+* every user task (and every timed activity of the scenario, see :mod:`._prepare`) and external
+  task the engine opens queues for a resource of its pools (by priority, then first come),
+  starts when a member is free and on duty, and is completed after a sampled working time
+  (work pauses while the member's calendar is closed);
+* every timer job the engine writes is an event at its due time (the engine runs it then:
+  boundary timers interrupt the task, which leaves its queue or frees its resource);
+* message/signal waits named in ``scenario.events`` are delivered after a sampled delay;
+* gateways with branching probabilities read a variable drawn before each command.
+
+For the simplest models (none events, tasks, probability-routed exclusive and parallel
+gateways) the two commands the simulator needs run on a compiled token runner with the same
+semantics instead (:mod:`._fast`; ``executor="auto"``), which gives the same event log for the
+same seed at about five times the speed.
+
+The simulator records activity instances (queued, started, ended, resource) and case arrivals
+and ends, from which :mod:`.kpis` computes KPIs and :func:`event_log` the event log.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import heapq
+import math
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from liucheng.errors import LiuchengError
+
+from ._errors import ScenarioError
+from ._prepare import PreparedModel, prepare_model
+from ._sim_store import SimStore
+from .arrivals import arrival_times, case_attribute_sampler, scenario_calendars
+from .calendars import WeeklyCalendar, weekly_spans
+from .distributions import Distribution, Sampler
+from .events import Event, EventLoop
+from .scenario import ActivitySpec, Scenario
+
+__all__ = ["ActivityRecord", "ReplicationRun", "run_replication", "stream"]
+
+#: A replication stops after this multiple of the horizon even if cases are still open.
+DRAIN_FACTOR = 10.0
+
+
+def stream(seed: int | None, replication: int, purpose: str) -> np.random.Generator:
+    """The random stream for one purpose (an activity id, ``"arrivals"``...) of a replication.
+
+    Streams are keyed by name, so two scenarios with the same seed draw the same arrivals and
+    the same durations for the same activity (common random numbers).
+    """
+    return np.random.default_rng(
+        [0 if seed is None else seed, replication, zlib.crc32(purpose.encode())]
+    )
+
+
+@dataclass(slots=True)
+class ActivityRecord:
+    """One simulated activity instance.
+
+    Attributes:
+        case: Case id.
+        element_id: BPMN id.
+        activity: Name (or id).
+        enqueued: When it was ready (seconds after the scenario start).
+        started: When a resource started it (``None``: never started).
+        ended: When it completed or was interrupted.
+        resource: The resource (person or pool member) id.
+        pool: The pool.
+        work: Working seconds spent.
+        cost: Fixed cost plus resource cost.
+        aborted: Interrupted (boundary event, cancellation) before completing.
+    """
+
+    case: str
+    element_id: str
+    activity: str
+    enqueued: float
+    started: float | None = None
+    ended: float | None = None
+    resource: str | None = None
+    pool: str | None = None
+    work: float = 0.0
+    cost: float = 0.0
+    aborted: bool = False
+
+
+@dataclass
+class ReplicationRun:
+    """What one replication produced.
+
+    Attributes:
+        activities: Activity instances in the order they were opened.
+        arrivals: Case id -> arrival time.
+        ends: Case id -> end time (completed cases).
+        attributes: Case id -> generated attributes.
+        queue_changes: Pool -> ``[(time, queue length)]`` at every change.
+        available: Pool -> resource-seconds on duty within the measurement window.
+        busy: Pool -> working seconds within the window.
+        window: ``(warm_up, end)`` of measurement.
+        events: Simulation events processed.
+        commands: Engine commands run.
+        unfinished: Cases still open when the run stopped.
+        executor: ``"engine"`` (the real engine) or ``"compiled"`` (see :mod:`._fast`).
+    """
+
+    activities: list[ActivityRecord] = field(default_factory=list)
+    arrivals: dict[str, float] = field(default_factory=dict)
+    ends: dict[str, float] = field(default_factory=dict)
+    attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    queue_changes: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
+    available: dict[str, float] = field(default_factory=dict)
+    busy: dict[str, float] = field(default_factory=dict)
+    window: tuple[float, float] = (0.0, 0.0)
+    events: int = 0
+    commands: int = 0
+    unfinished: int = 0
+    executor: str = "engine"
+
+
+class _Duty:
+    """``is_open`` of a calendar, remembering the open or closed stretch around the last query.
+
+    Simulation time only moves forward, so most questions fall in the remembered stretch.
+    """
+
+    __slots__ = ("calendar", "hi", "lo", "open")
+
+    def __init__(self, calendar: WeeklyCalendar) -> None:
+        self.calendar = calendar
+        self.lo = self.hi = -math.inf
+        self.open = False
+
+    def is_open(self, t: float) -> bool:
+        if self.lo <= t < self.hi:
+            return self.open
+        for a, b in self.calendar.spans_from(t):
+            if a <= t:
+                self.lo, self.hi, self.open = t, b, True
+            else:
+                self.lo, self.hi, self.open = t, a, False
+            return self.open
+        self.lo, self.hi, self.open = t, math.inf, False
+        return False
+
+
+class _Member:
+    __slots__ = ("busy", "calendar", "cost_per_hour", "duty", "id", "pool")
+
+    def __init__(
+        self, mid: str, pool: _Pool, calendar: WeeklyCalendar | None, cost: float, duty: Any
+    ) -> None:
+        self.id = mid
+        self.pool = pool
+        self.calendar = calendar
+        self.duty: _Duty | None = duty
+        self.cost_per_hour = cost
+        self.busy = False
+
+    def open_now(self, t: float) -> bool:
+        return self.duty is None or self.duty.is_open(t)
+
+
+class _Pool:
+    __slots__ = ("free", "id", "members", "queue", "waiting", "wake")
+
+    def __init__(self, pid: str) -> None:
+        self.id = pid
+        self.members: list[_Member] = []
+        self.free = 0  # members not busy (on duty or not)
+        self.queue: list[tuple[float, int, _Work]] = []
+        self.waiting = 0
+        self.wake: Event | None = None
+
+
+class _Work:
+    __slots__ = ("done", "event", "kind", "member", "pools", "priority", "record", "row_id", "spec")
+
+    def __init__(  # noqa: PLR0917 - a hot-path record, built in one place
+        self,
+        kind: str,
+        row_id: str,
+        spec: ActivitySpec | None,
+        pools: list[_Pool],
+        priority: float,
+        record: ActivityRecord,
+    ) -> None:
+        self.kind = kind
+        self.row_id = row_id
+        self.spec = spec
+        self.pools = pools
+        self.priority = priority
+        self.record = record
+        self.done = False  # started or withdrawn: no longer in any queue
+        self.member: _Member | None = None
+        self.event: Event | None = None
+
+
+class _Chooser:
+    """Draws a flow id with fixed probabilities from its own stream, in batches."""
+
+    __slots__ = ("_buf", "_cum", "_flows", "_i", "_rng")
+
+    def __init__(self, flows: list[str], probs: list[float], rng: np.random.Generator) -> None:
+        total = sum(probs)
+        acc = 0.0
+        self._cum: list[float] = []
+        for p in probs:
+            acc += p / total
+            self._cum.append(acc)
+        self._cum[-1] = 1.0
+        self._flows = flows
+        self._rng = rng
+        self._buf: list[float] = []
+        self._i = 0
+
+    def __call__(self) -> str:
+        if self._i >= len(self._buf):
+            self._buf = self._rng.random(1024).tolist()
+            self._i = 0
+        u = self._buf[self._i]
+        self._i += 1
+        return self._flows[min(bisect.bisect_right(self._cum, u), len(self._flows) - 1)]
+
+
+class _Replication:
+    def __init__(
+        self,
+        prepared: PreparedModel,
+        scenario: Scenario,
+        replication: int,
+        *,
+        seed: int | None,
+        base_dir: Path | None,
+        executor: str = "auto",
+    ) -> None:
+        from liucheng.engine import Engine, ManualClock
+
+        from ._fast import FastRunner, compile_fast, route_sets
+
+        self.sc = scenario
+        self.prepared = prepared
+        self.seed = seed
+        self.rep = replication
+        self.base_dir = base_dir
+        start = scenario.start if scenario.start.tzinfo else scenario.start.replace(tzinfo=dt.UTC)
+        self.t0 = start
+        self.clock = ManualClock(start)
+        self.run = ReplicationRun()
+        self.store = SimStore()
+        graph = compile_fast(prepared) if executor in ("auto", "compiled") else None
+        if executor == "compiled" and graph is None:
+            raise ScenarioError(
+                "the model uses elements the compiled runner does not cover",
+                path="executor",
+                hint="use executor='engine' (or 'auto')",
+            )
+        self.engine: Any
+        self.compiled = graph is not None
+        if graph is not None:
+            self.engine = FastRunner(graph, self.store)
+            self.run.executor = "compiled"
+        else:
+            self.engine = Engine(self.store, clock=self.clock, history=False)
+            self.engine.deploy(("model.bpmn", prepared.xml))
+        self.loop = EventLoop()
+        self.calendars = scenario_calendars(scenario)
+        self.pools: dict[str, _Pool] = {}
+        self.duties: dict[int, _Duty] = {}
+        self.elements: dict[str, tuple[ActivitySpec | None, str, float | None]] = {}
+        self.default_samplers: dict[str, Sampler] = {}
+        self.pool_cache: dict[tuple[str, tuple[str, ...]], list[_Pool]] = {}
+        self.by_role: dict[str, _Pool] = {}
+        self._build_pools()
+        self.samplers: dict[tuple[str, str], Sampler] = {}
+        self.choosers = {
+            gw: (var, _Chooser(flows, probs, stream(seed, replication, f"gateway:{gw}")))
+            for gw, (var, flows, probs) in prepared.gateway_vars.items()
+        }
+        # In a simple model, a command can only reach the gateways downstream of the element
+        # it continues from (up to the next task): draw only those (the same on both paths).
+        self.route_after: dict[str, list[tuple[str, _Chooser]]] | None = None
+        simple = graph if graph is not None or not self.choosers else compile_fast(prepared)
+        if self.choosers and simple is not None:
+            self.route_after = {
+                node: [self.choosers[gw] for gw in gws]
+                for node, gws in route_sets(simple, list(self.choosers)).items()
+            }
+        self.start_id = simple.start if simple is not None else None
+        self.priorities: dict[str, Any] = {}
+        for act_id, spec in scenario.activities.items():
+            if isinstance(spec.priority, str):
+                from liucheng.feel import compile_expression
+
+                self.priorities[act_id] = compile_expression(spec.priority)
+        self.work: dict[str, _Work] = {}
+        self.case_of: dict[str, str] = {}  # root instance id -> case id
+        self.seq = 0
+        self.cases = 0
+        self.open_cases = 0
+
+    # ------------------------------------------------------------------ set-up
+
+    def _build_pools(self) -> None:
+        sc = self.sc
+        for pool_id, spec in sc.resources.items():
+            pool = _Pool(pool_id)
+            pool_cal = self.calendars.get(spec.calendar) if spec.calendar else None
+            if spec.people is not None:
+                for person in spec.people:
+                    cal = pool_cal
+                    if person.calendar is not None:
+                        cal = self.calendars[person.calendar]
+                    elif person.shifts:
+                        cal = WeeklyCalendar(weekly_spans(person.shifts), sc.start)
+                    cost = (
+                        person.cost_per_hour
+                        if person.cost_per_hour is not None
+                        else spec.cost_per_hour
+                    )
+                    pool.members.append(_Member(person.id, pool, cal, cost, self._duty(cal)))
+            else:
+                for i in range(spec.count or 0):
+                    pool.members.append(
+                        _Member(
+                            f"{pool_id}-{i + 1}",
+                            pool,
+                            pool_cal,
+                            spec.cost_per_hour,
+                            self._duty(pool_cal),
+                        )
+                    )
+            pool.free = len(pool.members)
+            self.pools[pool_id] = pool
+            if spec.role:
+                self.by_role.setdefault(spec.role, pool)
+            self.run.queue_changes[pool_id] = [(0.0, 0)]
+
+    def _duty(self, calendar: WeeklyCalendar | None) -> _Duty | None:
+        if calendar is None:
+            return None
+        duty = self.duties.get(id(calendar))
+        if duty is None:
+            duty = self.duties[id(calendar)] = _Duty(calendar)
+        return duty
+
+    def _sampler(self, act_id: str, key: str, dist: Distribution) -> Sampler:
+        s = self.samplers.get((act_id, key))
+        if s is None:
+            s = Sampler(dist, stream(self.seed, self.rep, f"duration:{act_id}:{key}"), batch=256)
+            self.samplers[(act_id, key)] = s
+        return s
+
+    # ------------------------------------------------------------------ engine plumbing
+
+    def _at(self) -> None:
+        self.clock.set(self.t0 + dt.timedelta(seconds=self.loop.now))
+
+    def _route(self, element_id: str | None = None) -> dict[str, Any]:
+        if self.route_after is not None and element_id is not None:
+            return {var: choose() for var, choose in self.route_after.get(element_id, ())}
+        return {var: choose() for var, choose in self.choosers.values()}
+
+    def _command(self, fn: Any, *args: Any, **kwargs: Any) -> None:
+        if not self.compiled:
+            self._at()
+        self.run.commands += 1
+        try:
+            fn(*args, **kwargs)
+        finally:
+            self._sync()
+
+    def _sync(self) -> None:
+        st = self.store
+        if self.compiled:
+            # the compiled runner only opens tasks and ends instances
+            if st.new["task"]:
+                rows, st.new["task"] = st.new["task"], []
+                for row in rows:
+                    self._open("task", row)
+            if st.ended:
+                self._ended()
+            return
+        gone_tasks = st.gone["task"] | st.gone["external_task"]
+        if gone_tasks:
+            for rid in gone_tasks:
+                w = self.work.pop(rid, None)
+                if w is not None:
+                    self._withdraw(w)
+            st.gone["task"].clear()
+            st.gone["external_task"].clear()
+        st.gone["job"].clear()
+        st.gone["subscription"].clear()
+        new = st.new
+        if new["task"]:
+            rows, new["task"] = new["task"], []
+            for row in rows:
+                if row.id not in self.work:
+                    self._open("task", row)
+        if new["external_task"]:
+            rows, new["external_task"] = new["external_task"], []
+            for row in rows:
+                if row.id not in self.work:
+                    self._open("ext", row)
+        if new["job"]:
+            rows, new["job"] = new["job"], []
+            for job in rows:
+                if job.instance_id is None:
+                    continue  # timer start events: arrivals come from the scenario
+                due = (job.due_at - self.t0).total_seconds()
+                self.loop.schedule_at(max(due, self.loop.now), self._fire_job, job.id, job.due_at)
+        if new["subscription"]:
+            rows, new["subscription"] = new["subscription"], []
+            events = self.sc.events
+            for sub in rows:
+                spec = events.get(sub.element_id)
+                if spec is None or sub.instance_id is None:
+                    continue
+                delay = self._sampler(sub.element_id, "", spec.duration)()
+                self.loop.schedule(delay, self._fire_subscription, sub)
+        if st.ended:
+            self._ended()
+
+    def _ended(self) -> None:
+        st = self.store
+        if st.ended:
+            ended, st.ended = st.ended, []
+            for iid in ended:
+                case = self.case_of.pop(iid, None)
+                if case is not None:
+                    self.run.ends[case] = self.loop.now
+                    self.open_cases -= 1
+
+    # ------------------------------------------------------------------ events
+
+    def _arrive(self, case_no: int, times: Any, attrs: Any) -> None:
+        case = str(case_no)
+        values = dict(next(attrs))
+        self.run.arrivals[case] = self.loop.now
+        self.run.attributes[case] = values
+        self.cases += 1
+        self.open_cases += 1
+        variables = {**values, **self._route(self.start_id)}
+        if not self.compiled:
+            self._at()
+        self.run.commands += 1
+        try:
+            iid = self.engine.start_process(self.prepared.process_id, variables, business_key=case)
+            self.case_of[iid] = case
+            # the instance may have ended inside the command: its end is in store.ended
+        finally:
+            self._sync()
+        nxt = next(times, None)
+        if nxt is not None:
+            self.loop.schedule_at(max(nxt, self.loop.now), self._arrive, case_no + 1, times, attrs)
+
+    def _fire_job(self, job_id: str, due: dt.datetime) -> None:
+        job = self.store.rows["job"].get(job_id)
+        if job is None or job.due_at != due:
+            return
+        if self.choosers and job.instance_id is not None:
+            self._command(self.engine.set_variables, job.instance_id, self._route())
+        self._command(self.engine.execute_job, job_id)
+
+    def _fire_subscription(self, sub: Any) -> None:
+        if sub.id not in self.store.rows["subscription"]:
+            return
+        try:
+            if sub.kind == "message":
+                self._command(
+                    self.engine.correlate_message,
+                    sub.name,
+                    sub.correlation_key,
+                    self._route(),
+                    instance_id=sub.instance_id,
+                )
+            elif sub.kind == "signal":
+                self._command(self.engine.broadcast_signal, sub.name, self._route())
+        except LiuchengError:
+            return  # nothing waits any more: the wait was interrupted meanwhile
+
+    # ------------------------------------------------------------------ work
+
+    def _pools_for(self, element_id: str, spec: ActivitySpec | None, row: Any) -> list[_Pool]:
+        key = (element_id, tuple(getattr(row, "candidate_groups", None) or ()))
+        found = self.pool_cache.get(key)
+        if found is None:
+            found = self.pool_cache[key] = self._find_pools(element_id, spec, row)
+        return found
+
+    def _find_pools(self, element_id: str, spec: ActivitySpec | None, row: Any) -> list[_Pool]:
+        if spec is not None and spec.resources:
+            return [self.pools[p] for p in spec.resources]
+        names = list(getattr(row, "candidate_groups", None) or [])
+        names += self.prepared.lanes.get(element_id, [])
+        out: list[_Pool] = []
+        for n in names:
+            pool = self.pools.get(n) or self.by_role.get(n)
+            if pool is not None and pool not in out:
+                out.append(pool)
+        return out
+
+    def _element(self, element_id: str) -> tuple[ActivitySpec | None, str, float | None]:
+        """``(spec, name, fixed priority or None when it is a FEEL expression)``, cached."""
+        info = self.elements.get(element_id)
+        if info is None:
+            spec = self.sc.activities.get(element_id)
+            fixed: float | None = 0.0
+            if spec is not None:
+                fixed = None if isinstance(spec.priority, str) else float(spec.priority)
+            info = (spec, self.prepared.names.get(element_id, element_id), fixed)
+            self.elements[element_id] = info
+        return info
+
+    def _open(self, kind: str, row: Any) -> None:
+        element_id = row.element_id
+        spec, name, priority = self._element(element_id)
+        case = self.case_of.get(row.root_id) or str(row.root_id)
+        record = ActivityRecord(case, element_id, name, self.loop.now)
+        self.run.activities.append(record)
+        pools = self._pools_for(element_id, spec, row)
+        if priority is None:
+            value = self.priorities[element_id].evaluate(self.run.attributes.get(case, {}))
+            priority = float(value) if isinstance(value, int | float) else 0.0
+        w = _Work(kind, row.id, spec, pools, priority, record)
+        self.work[row.id] = w
+        if not pools:
+            self._start(w, None)
+            return
+        now = self.loop.now
+        for pool in pools:
+            if pool.free:
+                for m in pool.members:
+                    if not m.busy and m.open_now(now):
+                        self._start(w, m)
+                        return
+        self.seq += 1
+        for pool in pools:
+            heapq.heappush(pool.queue, (-priority, self.seq, w))
+            pool.waiting += 1
+            self._queue_changed(pool)
+            self._plan_wake(pool)
+
+    def _queue_changed(self, pool: _Pool) -> None:
+        changes = self.run.queue_changes[pool.id]
+        if changes[-1][0] == self.loop.now:
+            changes[-1] = (self.loop.now, pool.waiting)
+        else:
+            changes.append((self.loop.now, pool.waiting))
+
+    def _plan_wake(self, pool: _Pool) -> None:
+        """Make sure the pool looks at its queue again when an idle member comes on duty."""
+        if not pool.free:
+            return  # every member is busy: the next one to finish looks at the queue
+        now = self.loop.now
+        t = math.inf
+        for m in pool.members:
+            if not m.busy and m.calendar is not None:
+                t = min(t, m.calendar.next_open(now))
+        if not math.isfinite(t) or t <= now:
+            return
+        wake = pool.wake
+        if wake is not None and not wake.cancelled and now < wake.time <= t:
+            return
+        pool.wake = self.loop.schedule_at(t, self._wake, pool)
+
+    def _wake(self, pool: _Pool) -> None:
+        pool.wake = None
+        now = self.loop.now
+        for m in pool.members:
+            if not m.busy and m.open_now(now):
+                self._next_for(m)
+        if pool.waiting:
+            self._plan_wake(pool)
+
+    def _duration(self, w: _Work, member: _Member | None) -> float:
+        spec = w.spec
+        if spec is None:
+            return 0.0
+        eid = w.record.element_id
+        if member is not None and spec.by_resource:
+            dist = spec.by_resource.get(member.id) or spec.by_resource.get(member.pool.id)
+            if dist is not None:
+                return self._sampler(eid, member.id, dist)()
+        if spec.duration is None:
+            return 0.0
+        sampler = self.default_samplers.get(eid)
+        if sampler is None:
+            sampler = self.default_samplers[eid] = self._sampler(eid, "", spec.duration)
+        return sampler()
+
+    def _start(self, w: _Work, member: _Member | None) -> None:
+        now = self.loop.now
+        w.done = True
+        rec = w.record
+        rec.started = now
+        seconds = self._duration(w, member)
+        end = now + seconds
+        if member is not None:
+            member.busy = True
+            member.pool.free -= 1
+            w.member = member
+            rec.resource = member.id
+            rec.pool = member.pool.id
+            duty = member.duty
+            # work that fits in the current open stretch needs no calendar walk
+            if duty is not None and not (duty.open and duty.lo <= now and end < duty.hi):
+                end = duty.calendar.add_working_time(now, seconds)
+            rec.cost = seconds / 3600.0 * member.cost_per_hour
+        rec.work = seconds
+        if w.spec is not None:
+            rec.cost += w.spec.cost
+        if math.isfinite(end):
+            w.event = self.loop.schedule_at(end, self._finish, w)
+
+    def _unqueue(self, w: _Work) -> None:
+        for pool in w.pools:
+            pool.waiting -= 1
+            self._queue_changed(pool)
+
+    def _finish(self, w: _Work) -> None:
+        rec = w.record
+        rec.ended = self.loop.now
+        self.work.pop(w.row_id, None)
+        member = w.member
+        route = self._route(rec.element_id)
+        try:
+            # The member stays busy during the command so work it opens queues behind
+            # the work already waiting (first come, first served within a priority).
+            if w.kind == "task":
+                self._command(self.engine.complete_task, w.row_id, route, actor=rec.resource)
+            else:
+                self._command(self.engine.complete_external_task, w.row_id, None, route)
+        finally:
+            if member is not None:
+                member.busy = False
+                member.pool.free += 1
+                self._next_for(member)
+
+    def _withdraw(self, w: _Work) -> None:
+        """The engine removed the task (interrupting boundary event, cancellation)."""
+        rec = w.record
+        rec.aborted = True
+        rec.ended = self.loop.now
+        if not w.done:
+            w.done = True
+            self._unqueue(w)
+            return
+        if w.event is not None:
+            w.event.cancel()
+        member = w.member
+        if member is not None and rec.started is not None:
+            rec.work = (
+                member.calendar.open_seconds(rec.started, rec.ended)
+                if member.calendar is not None
+                else rec.ended - rec.started
+            )
+            rec.cost = rec.work / 3600.0 * member.cost_per_hour + (w.spec.cost if w.spec else 0)
+            member.busy = False
+            member.pool.free += 1
+            self._next_for(member)
+
+    def _next_for(self, member: _Member) -> None:
+        pool = member.pool
+        if not pool.waiting:
+            return
+        if not member.open_now(self.loop.now):
+            self._plan_wake(pool)
+            return
+        queue = pool.queue
+        while queue:
+            _, _, w = heapq.heappop(queue)
+            if w.done:
+                continue
+            w.done = True
+            self._unqueue(w)
+            self._start(w, member)
+            return
+
+    # ------------------------------------------------------------------ run
+
+    def execute(self) -> ReplicationRun:
+        sc = self.sc
+        times = arrival_times(
+            sc.arrivals,
+            start=sc.start,
+            rng=stream(self.seed, self.rep, "arrivals"),
+            horizon=sc.horizon,
+            calendars=self.calendars,
+            base_dir=self.base_dir,
+        )
+        attrs = case_attribute_sampler(
+            sc.case_attributes, stream(self.seed, self.rep, "attributes")
+        )
+        first = next(times, None)
+        if first is not None:
+            self.loop.schedule_at(first, self._arrive, 1, times, attrs)
+        limit = None if sc.horizon is None else sc.horizon * DRAIN_FACTOR
+        self.loop.run(until=limit)
+        run = self.run
+        run.events = self.loop.events_processed
+        run.unfinished = self.open_cases
+        end = sc.horizon if sc.horizon is not None else self.loop.now
+        if sc.horizon is None and run.ends:
+            end = max(run.ends.values())
+        run.window = (sc.warm_up, max(end, sc.warm_up))
+        self._measure_resources()
+        return run
+
+    def _measure_resources(self) -> None:
+        a, b = self.run.window
+        for pool in self.pools.values():
+            total = 0.0
+            for m in pool.members:
+                total += m.calendar.open_seconds(a, b) if m.calendar is not None else b - a
+            self.run.available[pool.id] = total
+            self.run.busy[pool.id] = 0.0
+        members = {(p.id, m.id): m for p in self.pools.values() for m in p.members}
+        for rec in self.run.activities:
+            if rec.pool is None or rec.started is None or rec.resource is None:
+                continue
+            s = max(rec.started, a)
+            e = min(rec.ended if rec.ended is not None else b, b)
+            if e <= s:
+                continue
+            if s == rec.started and e == rec.ended and not rec.aborted:
+                busy = rec.work  # entirely inside the window: its working time
+            else:
+                found = members.get((rec.pool, rec.resource))
+                cal = found.calendar if found is not None else None
+                busy = cal.open_seconds(s, e) if cal is not None else e - s
+            self.run.busy[rec.pool] += busy
+
+
+def run_replication(
+    prepared: PreparedModel,
+    scenario: Scenario,
+    replication: int = 0,
+    *,
+    seed: int | None = None,
+    base_dir: Path | None = None,
+    executor: str = "auto",
+) -> ReplicationRun:
+    """Simulate one replication of ``scenario`` on the prepared model.
+
+    ``executor``: ``"engine"`` drives the real engine; ``"compiled"`` the compiled runner of
+    :mod:`._fast` (simple models only); ``"auto"`` the compiled runner when the model fits.
+    """
+    if executor not in ("auto", "engine", "compiled"):
+        raise ScenarioError(
+            f"unknown executor {executor!r}", path="executor", hint="auto, engine or compiled"
+        )
+    return _Replication(
+        prepared, scenario, replication, seed=seed, base_dir=base_dir, executor=executor
+    ).execute()
+
+
+def prepare(model: bytes | str | Path, scenario: Scenario) -> PreparedModel:
+    """Read (if a path) and adapt a BPMN model for ``scenario``."""
+    if isinstance(model, bytes):
+        return prepare_model(model, scenario)
+    path = Path(model)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        from liucheng.errors import ModelError
+
+        raise ModelError(
+            f"cannot read '{path}': {exc.strerror}", code="simulation.model.unreadable"
+        ) from None
+    return prepare_model(data, scenario, name=path.name)

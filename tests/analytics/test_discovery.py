@@ -1,0 +1,150 @@
+"""Inductive miner (IM/IMf) and heuristics miner, checked against pm4py (test-only)."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from liucheng.analytics.mining import (
+    MiningError,
+    Operator,
+    ProcessTree,
+    align,
+    check_soundness,
+    discover_heuristics,
+    discover_inductive,
+    heuristics_to_petri_net,
+    to_petri_net,
+    token_replay,
+    variant_log,
+)
+from tests.analytics.test_petri_support import from_pm4py, make_log, quiet, real_log, to_pandas
+
+SMALL_LOGS = ["running-example.xes", "reviewing.xes.gz", "repairExample.xes.gz"]
+
+
+def canonical(tree: object) -> str:
+    """Tree text with the children of choices and concurrency sorted (order is irrelevant)."""
+    if isinstance(tree, ProcessTree):
+        if tree.operator is None:
+            return "tau" if tree.label is None else repr(tree.label)
+        kids = [canonical(c) for c in tree.children]
+        op = tree.operator.value
+    else:  # a pm4py tree
+        op_obj = getattr(tree, "operator", None)
+        if op_obj is None:
+            label = getattr(tree, "label", None)
+            return "tau" if label is None else repr(label)
+        kids = [canonical(c) for c in tree.children]  # type: ignore[attr-defined]
+        op = str(op_obj.value)
+    if op in ("X", "+"):
+        kids.sort()
+    return f"{op}({','.join(kids)})"
+
+
+@pytest.mark.parametrize("name", SMALL_LOGS)
+@pytest.mark.parametrize("noise", [0.0, 0.2])
+def test_tree_equals_pm4py_up_to_child_order(name: str, noise: float) -> None:
+    import pm4py
+
+    log = real_log(name)
+    ours = discover_inductive(log, noise)
+    with quiet():
+        theirs = pm4py.discover_process_tree_inductive(to_pandas(log), noise_threshold=noise)
+    assert canonical(ours) == canonical(theirs)
+
+
+@pytest.mark.parametrize("name", [*SMALL_LOGS, "helpdesk.xes.gz", "receipt.xes.gz"])
+def test_im_model_is_sound_and_fits_perfectly(name: str) -> None:
+    log = real_log(name, 300)
+    net = to_petri_net(discover_inductive(log))
+    assert check_soundness(net, 50_000).sound is not False
+    res = align(log, net)
+    assert res.average_trace_fitness == 1.0
+    assert res.percentage_fit_traces == 100.0
+
+
+@pytest.mark.parametrize("name", ["repairExample.xes.gz", "helpdesk.xes.gz", "receipt.xes.gz"])
+def test_imf_fitness_not_below_pm4py(name: str) -> None:
+    import pm4py
+
+    log = real_log(name, 400)
+    noise = 0.2
+    ours = to_petri_net(discover_inductive(log, noise))
+    with quiet():
+        theirs = from_pm4py(
+            *pm4py.discover_petri_net_inductive(to_pandas(log), noise_threshold=noise)
+        )
+    assert check_soundness(ours, 50_000).sound is True
+    a_ours, a_theirs = align(log, ours), align(log, theirs)
+    # same trees: every case deviates equally; the log figure differs only by silent steps
+    assert a_ours.average_trace_fitness >= a_theirs.average_trace_fitness - 1e-9
+    assert a_ours.log_fitness >= a_theirs.log_fitness - 1e-4
+
+
+def test_empty_traces_become_optional_and_imf_drops_rare_ones() -> None:
+    traces = [["a", "b"]] * 9 + [["c"]]
+    log = make_log(traces)
+    # a case whose only event is not 'complete' has no events left for mining
+    im = discover_inductive(log)
+    assert im.operator is Operator.XOR
+    assert im.activities() == {"a", "b", "c"}
+    imf = discover_inductive(log, 0.2)
+    assert imf.activities() == {"a", "b", "c"}
+    vl = variant_log(log)
+    assert vl.n_cases == 10
+    assert vl.named(0) == ("a", "b")
+
+
+def test_noise_out_of_range_is_refused() -> None:
+    with pytest.raises(MiningError) as err:
+        discover_inductive(make_log([["a"]]), 1.5)
+    assert err.value.code == "mining.discovery.noise"
+
+
+def test_log_without_required_columns_is_refused() -> None:
+    with pytest.raises(MiningError) as err:
+        discover_inductive(pl.DataFrame({"case_id": ["1"]}))
+    assert err.value.code == "mining.log.columns"
+
+
+def test_lifecycle_filter_keeps_complete_and_null() -> None:
+    log = make_log([["a", "a", "b"]]).with_columns(
+        pl.Series("lifecycle", ["start", "complete", None])
+    )
+    assert variant_log(log).named(0) == ("a", "b")
+    assert variant_log(log, lifecycle=None).named(0) == ("a", "a", "b")
+
+
+def test_heuristics_dependency_measure_and_threshold() -> None:
+    traces = [["a", "b", "c"]] * 8 + [["a", "c", "b"]] * 2 + [["a", "c"]] * 5
+    log = make_log(traces)
+    h = discover_heuristics(log, dependency_threshold=0.0)
+    count, dep = h.edges[("a", "b")]
+    assert count == 8
+    assert dep == pytest.approx(8 / 9)
+    # b and c follow each other both ways: dependency (8-2)/(8+2+1)
+    assert h.edges[("b", "c")][1] == pytest.approx(6 / 11)
+    strict = discover_heuristics(log, dependency_threshold=0.9, all_connected=False)
+    assert ("b", "c") not in strict.edges
+    assert set(strict.edges) < set(h.edges)
+
+
+def test_heuristics_dependency_matches_pm4py() -> None:
+    import pm4py
+
+    log = real_log("running-example.xes")
+    h = discover_heuristics(log, dependency_threshold=0.5, dfg_pre_cleaning_noise=0.0)
+    with quiet():
+        hn = pm4py.discover_heuristics_net(to_pandas(log), dependency_threshold=0.5)
+    for (a, b), (_, dep) in h.edges.items():
+        if a in hn.dependency_matrix and b in hn.dependency_matrix[a]:
+            assert dep == pytest.approx(hn.dependency_matrix[a][b])
+
+
+def test_heuristics_net_replays_its_log() -> None:
+    log = real_log("repairExample.xes.gz")
+    net = heuristics_to_petri_net(discover_heuristics(log))
+    assert {t.label for t in net.transitions if t.label} == set(log["activity"].unique())
+    res = token_replay(log, net)
+    assert 0.5 < res.log_fitness <= 1.0
