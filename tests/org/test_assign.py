@@ -323,7 +323,7 @@ def test_strategy_per_task_or_lane_from_the_org_file() -> None:
     assert strategy_for(org, "service_desk", "Classify ticket").name == "round-robin"  # lane
     solve = strategy_for(org, "service_desk", "Solve problem")
     assert isinstance(solve, SkillBased) and solve.match == "closest"
-    assert strategy_for(org, "service_desk", "Approve refund").name == "manual"
+    assert strategy_for(org, "service_desk", "Review overdue ticket").name == "manual"
     assert strategy_for(org, "service_desk", "Unknown", lane="First level").name == "round-robin"
     assert strategy_for(org, "other", "x").name == "manual"
 

@@ -10,6 +10,10 @@ The :class:`Engine` is the entry point for embedding::
     for task in engine.tasks(instance_id=pid):
         engine.complete_task(task.id, {"approved": True})
 
+People's work (docs/work.md): with an ``organisation`` the engine assigns user tasks by lane
+role and strategy, keeps SLA clocks (:meth:`Engine.add_sla`) and escalates; :meth:`Engine.as_user`
+gives a :class:`UserView` that enforces the authorisation policy.
+
 Stores implement the protocols in :mod:`liucheng.engine.ports`; :class:`MemoryStore` is the
 in-memory one. The conformance runner is in :mod:`liucheng.engine.conformance`.
 """
@@ -23,11 +27,17 @@ from ._api import (
     HandlerContext,
     LockedExternalTask,
 )
+from ._authz import UserView
 from ._engine import Engine, Handler
+from ._forms import form_errors, validate_form
+from ._slas import SlaClockView, SlaRegistration
 from .memory import MemoryStore
 from .ports import (
+    AssignmentCursorRecord,
+    AttachmentRecord,
     ChangeSet,
     Clock,
+    CommentRecord,
     DefinitionRecord,
     ExternalTaskRecord,
     HistoryEvent,
@@ -36,6 +46,7 @@ from .ports import (
     JobRecord,
     ManualClock,
     Page,
+    SlaClockRecord,
     Store,
     SubscriptionRecord,
     SystemClock,
@@ -45,8 +56,11 @@ from .ports import (
 
 __all__ = [
     "ActivityInstance",
+    "AssignmentCursorRecord",
+    "AttachmentRecord",
     "ChangeSet",
     "Clock",
+    "CommentRecord",
     "DefinitionRecord",
     "DeployedDefinition",
     "Deployment",
@@ -62,9 +76,15 @@ __all__ = [
     "ManualClock",
     "MemoryStore",
     "Page",
+    "SlaClockRecord",
+    "SlaClockView",
+    "SlaRegistration",
     "Store",
     "SubscriptionRecord",
     "SystemClock",
     "TaskRecord",
     "Transaction",
+    "UserView",
+    "form_errors",
+    "validate_form",
 ]

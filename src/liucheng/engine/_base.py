@@ -16,6 +16,7 @@ from ._api import (
     HandlerContext,
 )
 from ._exec import Executor
+from ._expr import FEEL_CLOCK
 from ._graph import Graph, compile_process
 from .memory import MemoryStore
 from .ports import (
@@ -46,6 +47,9 @@ class EngineBase:
         history: bool = True,
         handlers: Mapping[str, Handler] | None = None,
         max_attempts: int = 3,
+        organisation: Any = None,
+        authorization: Any = None,
+        calendars: Mapping[str, Any] | None = None,
     ) -> None:
         self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock or SystemClock()
@@ -56,6 +60,16 @@ class EngineBase:
         self.max_steps = 1_000_000
         self._graphs: dict[str, Graph] = {}
         self._dmn: dict[str, Any] = {}
+        #: The organisation (``liucheng.org.Organisation``) tasks are assigned in, if any.
+        self.organisation: Any = organisation
+        #: The authorisation policy (``liucheng.org.AuthorizationPolicy``) user views enforce.
+        self.authorization: Any = authorization
+        #: Business calendars by name (timers with ``liucheng:calendar``, SLA clocks).
+        self.calendars: dict[str, Any] = dict(calendars or {})
+        #: SLA registrations (see ``Engine.add_sla``).
+        self.slas: list[Any] = []
+        #: Form schemas registered in code: form key -> schema (form-js or JSON Schema).
+        self.forms: dict[str, Any] = {}
 
     # ================================================================== plumbing
 
@@ -69,6 +83,16 @@ class EngineBase:
         self.handlers[name] = handler
 
     def _command(self, fn: Callable[[Executor], T]) -> T:
+        token = FEEL_CLOCK.set(self.clock.now)
+        try:
+            return self._command_loop(fn)
+        finally:
+            FEEL_CLOCK.reset(token)
+
+    def _after_drain(self, run: Executor) -> None:
+        """Hook run after every command's tokens settled (SLA clocks follow the lifecycle)."""
+
+    def _command_loop(self, fn: Callable[[Executor], T]) -> T:
         attempt = 0
         while True:
             attempt += 1
@@ -77,6 +101,7 @@ class EngineBase:
                     run = Executor(cast("Engine", self), tx, self.clock.now())
                     result = fn(run)
                     run.drain(run.settle)
+                    self._after_drain(run)
                     changes = run.finish()
                     if not changes.is_empty():
                         tx.apply(changes)

@@ -18,12 +18,16 @@ from ._api import (
     DeployedDefinition,
     Deployment,
 )
+from ._authz import AuthzMixin
 from ._base import EngineBase, Handler, Source
 from ._exec import Executor
 from ._graph import Graph, Node, compile_process
 from ._queries import QueriesMixin
 from ._run import new_id
+from ._slas import SlaMixin
+from ._staff import StaffMixin
 from ._state import EI, GONE, WAIT, InstanceState
+from ._tasks import TasksMixin
 from ._timers import plan_timer
 from ._work import WorkMixin
 from .ports import (
@@ -38,7 +42,7 @@ from .ports import (
 __all__ = ["Engine", "Handler"]
 
 
-class Engine(WorkMixin, QueriesMixin, EngineBase):
+class Engine(AuthzMixin, SlaMixin, TasksMixin, StaffMixin, WorkMixin, QueriesMixin, EngineBase):
     """The process engine: deploy models, start and drive instances, query their state.
 
     Every command loads what it needs from the store, runs every token until it waits, and
@@ -51,6 +55,11 @@ class Engine(WorkMixin, QueriesMixin, EngineBase):
         history: Whether to append history events.
         handlers: In-process service handlers by name (see :meth:`register_handler`).
         max_attempts: How often a command is tried on optimistic-locking conflicts.
+        organisation: A ``liucheng.org.Organisation``: lanes map to roles, assignment strategies
+            decide who gets new tasks, FEEL sees the org functions, escalations go to superiors.
+        authorization: A ``liucheng.org.AuthorizationPolicy`` that :meth:`as_user` views enforce.
+        calendars: Business calendars by name (besides the organisation's), for timers with
+            ``liucheng:calendar`` and SLA clocks.
 
     Example:
         >>> engine = Engine()                                       # doctest: +SKIP
@@ -86,6 +95,13 @@ class Engine(WorkMixin, QueriesMixin, EngineBase):
         parsed: list[tuple[str, str, str | None, str]] = []  # (kind, key, name, resource)
         graphs: dict[str, Graph] = {}
         for rname, data in resources.items():
+            if _is_form(rname, data):
+                # stored with the deployment; a form-js form with an id is also a versioned
+                # definition (kind "form"), so tasks can find the latest one by form id
+                form_id = _form_id(rname, data)
+                if form_id is not None:
+                    parsed.append(("form", form_id, None, rname))
+                continue
             if _is_dmn(rname, data):
                 from liucheng.dmn import parse_dmn
 
@@ -238,14 +254,34 @@ class Engine(WorkMixin, QueriesMixin, EngineBase):
     ) -> None:
         """Complete a user task; its variables are set where they are defined (else on the process).
 
+        When the task has a form, the variables must satisfy it (checked on the server).
+
         Raises:
             NotFoundError: No such open task.
+            ValidationError: ``engine.form.rejected``: the form is not filled in correctly
+                (``details["errors"]`` lists every field error; nothing changes).
+            EngineError: ``engine.task.delegated``: the task is delegated (resolve it first).
         """
 
         def cmd(run: Executor) -> None:
             row = run.tx.get_row("task", task_id)
             if row is None:
                 raise NotFoundError(f"task '{task_id}' is not open", code="engine.task.not_found")
+            if row.delegation == "escalation":
+                # an escalation to-do: done when its holder says so; the process does not move
+                run.cs.delete("task", task_id)
+                inst = run.tx.get_instance(row.instance_id)
+                if inst is not None:
+                    st0 = run.load(row.instance_id)
+                    run.hist("task_complete", st0, None, None, {"task_id": task_id}, actor=actor)
+                return
+            if row.delegation == "pending":
+                raise EngineError(
+                    f"task '{task_id}' is delegated to '{row.assignee}'",
+                    code="engine.task.delegated",
+                    hint="the delegate resolves it; then its owner completes it",
+                )
+            self._check_form(run, row, variables)
             st = run.load(row.instance_id)
             ei = run.find_ei(st, row.element_instance_id)
             for k, v in (variables or {}).items():
@@ -267,7 +303,15 @@ class Engine(WorkMixin, QueriesMixin, EngineBase):
             if row is None:
                 raise NotFoundError(f"task '{task_id}' is not open", code="engine.task.not_found")
             st = run.load(row.instance_id)
-            run.cs.upsert("task", dataclasses.replace(row, assignee=assignee))
+            run.cs.upsert(
+                "task",
+                dataclasses.replace(
+                    row,
+                    assignee=assignee,
+                    claimed_at=run.now if assignee is not None else None,
+                    updated_at=run.now,
+                ),
+            )
             run.hist(
                 "task_assign",
                 st,
@@ -551,6 +595,19 @@ class Engine(WorkMixin, QueriesMixin, EngineBase):
                     )
 
         self._command(cmd)
+
+
+def _is_form(name: str, data: bytes) -> bool:
+    lower = name.lower()
+    return lower.endswith((".form", ".json")) or data.lstrip()[:1] == b"{"
+
+
+def _form_id(name: str, data: bytes) -> str | None:
+    from ._forms import is_form_js, load_form
+
+    doc = load_form(data, name=name)
+    form_id = doc.get("id")
+    return form_id if isinstance(form_id, str) and form_id and is_form_js(doc) else None
 
 
 def _is_dmn(name: str, data: bytes) -> bool:

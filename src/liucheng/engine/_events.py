@@ -10,7 +10,7 @@ from liucheng.errors import EngineError, LiuchengError
 from ._graph import Flow, Node
 from ._run import Run
 from ._state import ASYNC_B, EI, GONE, JOIN, WAIT, InstanceState
-from ._timers import plan_timer
+from ._timers import TimerPlan, plan_timer
 from .ports import SubscriptionRecord
 
 __all__ = ["EventsMixin"]
@@ -84,7 +84,11 @@ class EventsMixin(Run):
                 return
             kind, expr = node.timer
             value = expr.evaluate(self.context(owner))
-            plan = plan_timer(kind, value, self.now)
+            cal = node.work.get("calendar")
+            if cal is not None and kind == "duration":
+                plan = TimerPlan(self.engine.business_due(cal, self.now, value), 0, None)
+            else:
+                plan = plan_timer(kind, value, self.now)
             self.new_job(
                 st,
                 owner,

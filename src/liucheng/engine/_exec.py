@@ -4,7 +4,7 @@ Tokens are element instances (:class:`~._state.EI`). ``enter`` puts a token on a
 honours ``asyncBefore``, ``execute`` runs the node's behaviour, ``complete`` applies output
 mappings and ``asyncAfter``, ``leave`` ends the element instance and takes the outgoing flows.
 Scopes complete when their last child is gone. Events, errors, escalations, compensation and call
-activities are in :mod:`._events` (a mixin of this class).
+activities are in :mod:`._events`, user tasks in :mod:`._taskrun` (mixins of this class).
 """
 
 from __future__ import annotations
@@ -13,11 +13,10 @@ from typing import Any
 
 from liucheng.errors import EngineError, LiuchengError
 
-from ._events import EventsMixin
 from ._graph import Flow, Node
 from ._state import ACT, ASYNC_A, ASYNC_B, EI, FAILED, GONE, JOIN, WAIT, InstanceState
-from ._timers import plan_timer
-from .ports import ExternalTaskRecord, IncidentRecord, JobRecord, TaskRecord
+from ._taskrun import UserTaskBehaviour
+from .ports import ExternalTaskRecord, IncidentRecord, JobRecord
 
 __all__ = ["Executor"]
 
@@ -28,7 +27,7 @@ _GATEWAYS = frozenset({"xor", "and", "or", "complex"})
 _JOINS = frozenset({"and", "or", "complex"})
 
 
-class Executor(EventsMixin):
+class Executor(UserTaskBehaviour):
     """The behaviours of every BPMN element family over one command's :class:`~._run.Run`."""
 
     # ------------------------------------------------------------------ instance start
@@ -428,82 +427,7 @@ class Executor(EventsMixin):
         self.push(self.execute, st, ei)
         return True
 
-    # ------------------------------------------------------------------ tasks
-
-    def create_task(self, st: InstanceState, ei: EI) -> None:
-        """A user task: create the task row and wait."""
-        node = ei.node
-        assert node is not None
-        ei.state = WAIT
-        ctx: dict[str, Any] | None = None
-        assignee = None
-        users: list[str] = []
-        groups: list[str] = []
-        try:
-            if node.assignee is not None:
-                ctx = self.context(ei)
-                a = node.assignee.value(ctx)
-                assignee = None if a is None else str(a)
-            if node.cand_users is not None:
-                ctx = ctx or self.context(ei)
-                users = _names(node.cand_users.value(ctx))
-            if node.cand_groups is not None:
-                ctx = ctx or self.context(ei)
-                groups = _names(node.cand_groups.value(ctx))
-            extras = self.task_extras(ei) if node.task_opts else {}
-        except LiuchengError as exc:
-            self.incident(st, ei, "execute", exc)
-            return
-        tid = self.new_id(st)
-        self.cs.upsert(
-            "task",
-            TaskRecord(
-                tid,
-                st.id,
-                st.root_id,
-                st.definition_id,
-                node.id,
-                str(ei.id),
-                node.name,
-                assignee,
-                users,
-                groups,
-                self.now,
-                st.seq,
-                **extras,
-            ),
-        )
-        ei.d()["task"] = tid
-        st.dirty = True
-        self.hist("task_create", st, node, ei, {"task_id": tid, "assignee": assignee})
-
-    def task_extras(self, ei: EI) -> dict[str, Any]:
-        """Due date, priority and form key of a user task (``camunda:``/``zeebe:`` options)."""
-        node = ei.node
-        assert node is not None
-        ctx = self.context(ei)
-        out: dict[str, Any] = {}
-        due = node.task_opts.get("dueDate")
-        if due is not None:
-            value = due.evaluate(ctx)
-            if value is not None:
-                out["due_at"] = plan_timer("date", value, self.now).due
-        prio = node.task_opts.get("priority")
-        if prio is not None:
-            p = prio.value(ctx)
-            try:
-                out["priority"] = int(p)
-            except (TypeError, ValueError):
-                raise EngineError(
-                    f"task priority {p!r} is not a number",
-                    code="engine.task.priority",
-                    element_id=node.id,
-                ) from None
-        form = node.task_opts.get("formKey")
-        if form is not None:
-            f = form.value(ctx)
-            out["form_key"] = None if f is None else str(f)
-        return out
+    # ------------------------------------------------------------------ scripts, services
 
     def run_script(self, st: InstanceState, ei: EI) -> None:
         """A FEEL script task: evaluate, store the result, complete."""
@@ -836,14 +760,6 @@ class Executor(EventsMixin):
             self.new_job(st, body, "async-after")
             return
         self.leave(st, body)
-
-
-def _names(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    return [p.strip() for p in str(value).split(",") if p.strip()]
 
 
 class BpmnErrorSignal(Exception):

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as _dt
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any
 
 from liucheng.errors import EngineError, LiuchengError
 
-__all__ = ["Expr", "StructureExpr", "feel", "maybe_feel", "to_plain"]
+__all__ = ["FEEL_CLOCK", "Expr", "StructureExpr", "feel", "maybe_feel", "to_plain"]
+
+#: The clock FEEL's ``now()``/``today()`` read while the engine runs a command (the engine's
+#: injected clock; ``None`` outside commands: the FEEL default).
+FEEL_CLOCK: ContextVar[Callable[[], _dt.datetime] | None] = ContextVar(
+    "liucheng_engine_feel_clock", default=None
+)
 
 
 def to_plain(value: Any) -> Any:
@@ -76,7 +84,7 @@ class Expr:
                 hint="fix the FEEL expression in the model",
             )
         try:
-            return self._compiled.evaluate(context)
+            return self._compiled.evaluate(context, clock=FEEL_CLOCK.get())
         except LiuchengError as exc:
             raise EngineError(
                 f"expression '{self.text}' failed: {exc.message}",

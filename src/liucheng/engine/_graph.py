@@ -13,6 +13,7 @@ import liucheng.model as m
 from liucheng.errors import ModelError
 
 from ._expr import Expr, StructureExpr, feel, maybe_feel
+from ._usertask import assign_lanes, compile_user, work_attr
 
 __all__ = ["Flow", "Graph", "MiSpec", "Node", "compile_process"]
 
@@ -147,6 +148,7 @@ class Node:
         "is_for_comp",
         "is_join",
         "kind",
+        "lane",
         "link",
         "loop_condition",
         "loop_max",
@@ -165,6 +167,7 @@ class Node:
         "topic",
         "type",
         "wait",
+        "work",
     )
 
     def __init__(self, nid: str, kind: str, btype: str, name: str | None) -> None:
@@ -219,6 +222,10 @@ class Node:
         self.retries: int | None = None
         self.error_msg_var: str | None = None
         self.task_opts: dict[str, Expr] = {}
+        #: Name (else id) of the innermost lane naming this node.
+        self.lane: str | None = None
+        #: People's-work options: ``calendar`` (timers), ``strategy``, ``skills``, ``effort``.
+        self.work: dict[str, Any] = {}
 
     @property
     def is_scope(self) -> bool:
@@ -258,6 +265,8 @@ class Graph:
         self.timer_starts: list[Node] = []
         self.links: dict[tuple[str, str], Node] = {}
         self.reach: dict[str, frozenset[str]] = {}
+        #: Embedded forms (``zeebe:userTaskForm``) by id: JSON text.
+        self.forms: dict[str, str] = {}
         self.has_conditionals = False
         self.has_or_joins = False
 
@@ -321,6 +330,10 @@ def compile_process(process: m.Process, roots: dict[str, Any], *, file: str | No
     g = Graph(process.id, process.name)
     ctx = _Ctx(roots, file)
     _compile_container(g, ctx, process, None)
+    assign_lanes(g, process)
+    for ext in process.extensions("zeebe:userTaskForm"):
+        if ext.get("id"):
+            g.forms[str(ext.get("id"))] = ext.text_content.strip()
     for node in g.nodes.values():
         # scopes and multi-instance bodies may carry compensation records of their children
         node.comp_scope = node.is_scope or node.mi is not None
@@ -504,6 +517,9 @@ def _compile_event(node: Node, ctx: _Ctx, el: Any) -> None:
             expr = feel(text, node.id) if text.startswith("=") else maybe_feel(text, node.id)
             if expr is not None:
                 node.timer = (kind, expr)
+            cal = d.attr("liucheng", "calendar") or work_attr(el, "calendar")
+            if cal:
+                node.work["calendar"] = cal
     elif isinstance(d, m.ConditionalEventDefinition):
         if d.condition is not None:
             node.condition = feel(d.condition.text, node.id)
@@ -663,7 +679,7 @@ def _compile_activity(node: Node, ctx: _Ctx, el: Any) -> None:
         elif k == "service" or k == "send":
             node.result_var = _ext_attr(el, "resultVariable")
     elif k == "user":
-        _compile_user(node, el)
+        compile_user(node, el)
     elif k == "receive":
         msg = _root_name(ctx, el.message_ref)
         if el.message_ref:
@@ -694,49 +710,3 @@ def _call_mapping(node: Node, p: Any, into: list[tuple[str, str, Any]]) -> None:
         into.append(("var", p.get("target") or p.get("source") or "", p.get("source")))
     elif p.get("sourceExpression") is not None:
         into.append(("expr", p.get("target") or "", feel(p.get("sourceExpression"), node.id)))
-
-
-def _compile_user(node: Node, el: Any) -> None:
-    for opt in ("dueDate", "priority", "formKey"):
-        v = _ext_attr(el, opt)
-        if v is not None:
-            expr = maybe_feel(v, node.id)
-            if expr is not None:
-                node.task_opts[opt] = expr
-    zf = el.extension("zeebe:formDefinition")
-    if zf is not None and zf.get("formKey"):
-        node.task_opts["formKey"] = maybe_feel(zf.get("formKey"), node.id)  # type: ignore[assignment]
-    zs = el.extension("zeebe:taskSchedule")
-    if zs is not None and zs.get("dueDate"):
-        node.task_opts["dueDate"] = maybe_feel(zs.get("dueDate"), node.id)  # type: ignore[assignment]
-    za = el.extension("zeebe:assignmentDefinition")
-    if za is not None:
-        node.assignee = maybe_feel(za.get("assignee"), node.id)
-        node.cand_groups = maybe_feel(za.get("candidateGroups"), node.id)
-        node.cand_users = maybe_feel(za.get("candidateUsers"), node.id)
-    a = _ext_attr(el, "assignee")
-    if a is not None:
-        node.assignee = maybe_feel(a, node.id)
-    cg = _ext_attr(el, "candidateGroups")
-    if cg is not None:
-        node.cand_groups = maybe_feel(cg, node.id)
-    cu = _ext_attr(el, "candidateUsers")
-    if cu is not None:
-        node.cand_users = maybe_feel(cu, node.id)
-    for role in el.resource_roles:
-        text = ""
-        for n in role.iter():
-            if n.local == "formalExpression":
-                text = n.text_content.strip()
-        if not text:
-            continue
-        if role.local == "humanPerformer":
-            node.assignee = feel(text, node.id) if _looks_feel(text) else maybe_feel(text, node.id)
-        elif role.local == "potentialOwner":
-            node.cand_groups = (
-                feel(text, node.id) if _looks_feel(text) else maybe_feel(text, node.id)
-            )
-
-
-def _looks_feel(text: str) -> bool:
-    return text.startswith(("=", '"'))

@@ -34,6 +34,10 @@ __all__ = ["WorkMixin"]
 class WorkMixin(EngineBase):
     """Jobs, external tasks and incidents (part of :class:`Engine`)."""
 
+    def _run_sla_job(self, run: Executor, job: JobRecord) -> bool:
+        """SLA steps (implemented by the SLA part of the engine)."""
+        return False
+
     # ------------------------------------------------------------------ jobs
 
     def run_due_jobs(self, *, limit: int | None = None, max_rounds: int = 1000) -> int:
@@ -105,6 +109,8 @@ class WorkMixin(EngineBase):
         ):
             return False
         run.cs.delete("job", job.id)
+        if job.kind == "sla":
+            return self._run_sla_job(run, job)
         if job.instance_id is None:
             graph = self.graph(job.definition_id, run.tx)
             node = graph.nodes[job.element_id]

@@ -31,9 +31,12 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 __all__ = [
     "INDEX_KINDS",
+    "AssignmentCursorRecord",
+    "AttachmentRecord",
     "BufferedMessage",
     "ChangeSet",
     "Clock",
+    "CommentRecord",
     "DefinitionRecord",
     "DeploymentRecord",
     "ExternalTaskRecord",
@@ -43,6 +46,7 @@ __all__ = [
     "JobRecord",
     "ManualClock",
     "Page",
+    "SlaClockRecord",
     "Store",
     "SubscriptionRecord",
     "SystemClock",
@@ -196,6 +200,16 @@ class TaskRecord:
         due_at: Due date, if any.
         priority: Priority (50 default).
         form_key: Form reference, if any.
+        owner: The person who delegated the task (keeps ownership; set while delegated).
+        delegation: ``"pending"`` while delegated, ``"resolved"`` once the delegate resolved it.
+        follow_up_at: Follow-up date, if any.
+        process_key: Process id of the definition (for task lists).
+        lane: Name of the lane the task lies in, if any.
+        role: Role responsible for the task (from the lane mapping of the organisation).
+        description: Documentation of the task.
+        claimed_at: When the current assignee claimed or got it.
+        updated_at: Last change (assignment, delegation, priority).
+        effort: Expected effort (``liucheng:effort``; weights open work for least-loaded).
     """
 
     id: str
@@ -213,6 +227,16 @@ class TaskRecord:
     due_at: _dt.datetime | None = None
     priority: int = 50
     form_key: str | None = None
+    owner: str | None = None
+    delegation: str | None = None
+    follow_up_at: _dt.datetime | None = None
+    process_key: str | None = None
+    lane: str | None = None
+    role: str | None = None
+    description: str | None = None
+    claimed_at: _dt.datetime | None = None
+    updated_at: _dt.datetime | None = None
+    effort: float = 1.0
 
 
 @dataclass(slots=True)
@@ -406,7 +430,11 @@ class HistoryEvent:
     Kinds: ``process_start``, ``process_end`` (data: state), ``activity_start``,
     ``activity_end`` (data: ``completed`` bool, ``state``), ``task_create``, ``task_assign``,
     ``task_complete``, ``variable`` (data: name, value, scope), ``incident_open``,
-    ``incident_resolve``, ``job_fail``, ``message``, ``signal``.
+    ``incident_resolve``, ``job_fail``, ``message``, ``signal``. People's work (docs/work.md) adds
+    ``assignment``, ``task_claim``, ``task_unclaim``, ``task_delegate``, ``task_resolve``,
+    ``task_update``, ``task_comment``, ``task_attachment``, ``sla_stop``, ``sla_paused``,
+    ``sla_resumed``, ``sla_warning``, ``sla_breach``, ``escalation`` and
+    ``authorization_refused``.
 
     Attributes:
         kind: Event kind (above).
@@ -433,6 +461,114 @@ class HistoryEvent:
     seq: int = 0
 
 
+@dataclass(slots=True)
+class CommentRecord:
+    """A comment on a user task (kept after the task ends).
+
+    Attributes:
+        id: Comment id.
+        task_id: The task.
+        instance_id: Its process instance.
+        author: Who wrote it.
+        message: The text.
+        created_at: When.
+        seq: Order of creation.
+    """
+
+    id: str
+    task_id: str
+    instance_id: str | None
+    author: str | None
+    message: str
+    created_at: _dt.datetime
+    seq: int = 0
+
+
+@dataclass(slots=True)
+class AttachmentRecord:
+    """A file or link attached to a user task (kept after the task ends).
+
+    Attributes:
+        id: Attachment id.
+        task_id: The task.
+        instance_id: Its process instance.
+        author: Who attached it.
+        name: File name or title.
+        content_type: MIME type, if known.
+        url: A link (instead of content).
+        content: The bytes (instead of a link).
+        description: Free text.
+        created_at: When.
+        seq: Order of creation.
+    """
+
+    id: str
+    task_id: str
+    instance_id: str | None
+    author: str | None
+    name: str
+    content_type: str | None
+    url: str | None
+    content: bytes | None
+    description: str | None
+    created_at: _dt.datetime
+    seq: int = 0
+
+
+@dataclass(slots=True)
+class SlaClockRecord:
+    """A running SLA clock of a task or a process instance.
+
+    Attributes:
+        id: Clock id.
+        name: The SLA definition's name.
+        scope: ``"task"`` or ``"process"``.
+        instance_id: Process instance.
+        root_id: Root process instance.
+        definition_id: Definition version.
+        element_id: Task element (``None`` for process clocks).
+        task_id: The task (``None`` for process clocks).
+        occurrences: Lifecycle events ``[name, ISO instant]`` that drive the clock.
+        fired_until: Escalation steps up to this instant have been fired.
+        status: Last known status (``running``, ``paused``, ...).
+        due_at: Last known due instant.
+        created_at: When the clock was created.
+        seq: Order of creation.
+        data: Bookkeeping (open waits, escalation tasks created).
+    """
+
+    id: str
+    name: str
+    scope: str
+    instance_id: str
+    root_id: str
+    definition_id: str
+    element_id: str | None
+    task_id: str | None
+    occurrences: list[Any]
+    fired_until: _dt.datetime | None
+    status: str
+    due_at: _dt.datetime | None
+    created_at: _dt.datetime
+    seq: int = 0
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class AssignmentCursorRecord:
+    """The round-robin cursor of one candidate pool.
+
+    Attributes:
+        id: The pool key (``role:agent``, ``groups:a,b``, ...).
+        person: The last person assigned from the pool.
+        updated_at: When it moved.
+    """
+
+    id: str
+    person: str
+    updated_at: _dt.datetime
+
+
 #: Kinds of index rows a change set carries, with their record class.
 INDEX_KINDS: dict[str, type[Any]] = {
     "task": TaskRecord,
@@ -442,10 +578,24 @@ INDEX_KINDS: dict[str, type[Any]] = {
     "incident": IncidentRecord,
     "variable": VariableRecord,
     "message": BufferedMessage,
+    "comment": CommentRecord,
+    "attachment": AttachmentRecord,
+    "sla_clock": SlaClockRecord,
+    "assignment_cursor": AssignmentCursorRecord,
 }
 
 IndexKind = Literal[
-    "task", "job", "subscription", "external_task", "incident", "variable", "message"
+    "task",
+    "job",
+    "subscription",
+    "external_task",
+    "incident",
+    "variable",
+    "message",
+    "comment",
+    "attachment",
+    "sla_clock",
+    "assignment_cursor",
 ]
 
 
