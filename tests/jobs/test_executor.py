@@ -201,3 +201,27 @@ def test_notify_wakes_a_sleeping_executor_across_engines(pg_url: str) -> None:
     finally:
         store.dispose()
         other.dispose()
+
+
+def test_registry_installs_handlers_and_runs_setup_hooks(store: SqlStore) -> None:
+    from liucheng.worker import Registry
+
+    registry = Registry()
+    seen: list[Engine] = []
+
+    @registry.service("flaky")
+    def ok(ctx: HandlerContext) -> dict[str, int]:
+        return {"done": 1}
+
+    @registry.setup
+    def remember(engine: Engine) -> None:
+        seen.append(engine)
+
+    clock = ManualClock(T0)
+    engine = _engine(store, clock)
+    registry.install(engine)
+    assert seen == [engine]
+    engine.deploy(("flaky.bpmn", FLAKY.encode()))
+    pid = engine.start_process("flaky")
+    _executor(engine).run_until_idle()
+    assert engine.is_ended(pid)

@@ -32,6 +32,10 @@ def worker(
     ] = 300.0,
     poll_seconds: Annotated[float, typer.Option(help="Longest sleep between rounds.")] = 5.0,
     worker_id: Annotated[str | None, typer.Option(help="Lock owner id.")] = None,
+    org: Annotated[
+        str | None,
+        typer.Option("--org", help="Organisation file (assignment, calendars, escalation)."),
+    ] = None,
 ) -> None:
     """Run the job executor and the external-task handlers of ``--app`` until SIGTERM/SIGINT.
 
@@ -45,6 +49,10 @@ def worker(
     registry = load_registry(app_spec) if app_spec else Registry()
     store = SqlStore(database)
     engine = Engine(store)
+    if org:
+        from liucheng.org import load_organisation
+
+        engine.set_organisation(load_organisation(org))
     registry.install(engine)
     stop = threading.Event()
 

@@ -54,6 +54,16 @@ class Registry:
 
     services: dict[str, Handler] = field(default_factory=dict)
     topics: dict[str, ExternalTaskHandler] = field(default_factory=dict)
+    setups: list[Callable[[Engine], None]] = field(default_factory=list)
+
+    def setup(self, fn: Callable[[Engine], None]) -> Callable[[Engine], None]:
+        """Decorator: call ``fn(engine)`` when a worker starts (register SLAs, forms...).
+
+        Whatever an engine keeps only in memory (SLA registrations, forms registered in code)
+        must be set up the same way in every process that runs jobs, or those jobs fail.
+        """
+        self.setups.append(fn)
+        return fn
 
     def service(self, name: str) -> Callable[[Handler], Handler]:
         """Decorator: register an in-process service-task handler under ``name``."""
@@ -74,9 +84,11 @@ class Registry:
         return register
 
     def install(self, engine: Engine) -> None:
-        """Register the in-process service handlers on ``engine``."""
+        """Register the in-process service handlers on ``engine`` and run the setup hooks."""
         for name, fn in self.services.items():
             engine.register_handler(name, fn)
+        for hook in self.setups:
+            hook(engine)
 
 
 def load_registry(spec: str) -> Registry:
