@@ -1,0 +1,349 @@
+"""Process-mining benchmark: Liucheng vs pm4py, side by side in one run.
+
+Datasets: the largest shared real log (BPIC 2012, 262k events) and the synthetic
+1,000,000-event order-to-cash log with noise (generated once with
+``../shared/bench/mining/gen_synthetic.py`` + ``add_noise.py`` into a cache outside the repo,
+default ``/tmp/liucheng-bench/mining``; ``--cache`` to change).
+
+Each (dataset, tool) runs in its own fresh subprocess so that ``peak_rss_mb`` (the process's
+maximum resident set size after the operation) is that tool's own. Every figure is one JSON line:
+
+    {"bench": "mining", "dataset", "op", "tool", "seconds", "peak_rss_mb", "result"}
+
+and per operation a comparison line with ``speedup`` (pm4py seconds / ours) and ``equal``
+(both tools produced the same DFG counts / variants / case and event counts).
+
+When ``liucheng.analytics.mining`` is importable, its inductive miner (noise 0 and 0.2), token
+replay (on the noise-0 model) and alignments (on the first ``--align-cases`` cases) run beside
+pm4py's ``discover_petri_net_inductive``, ``fitness_token_based_replay`` and
+``fitness_alignments``; both sides' results (transitions, fitness) are printed, since the two
+models are each tool's own.
+
+Usage: python bench/mining/bench_mining.py [--cache DIR] [--only bpic2012|synthetic]
+       [--repeat N] [--align-cases N] [--no-mining]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import hashlib
+import io
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = Path(os.environ.get("LIUCHENG_SHARED", ROOT.parent / "shared"))
+BPIC = SHARED / "data" / "logs" / "bpic2012.xes.gz"
+GEN = SHARED / "bench" / "mining"
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _digest(obj: Any) -> str:
+    return hashlib.sha1(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    best = float("inf")
+    out: Any = None
+    for _ in range(repeat):
+        gc.collect()
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+# ---------------------------------------------------------------------------------------------
+# Workers (one per tool and dataset, in a fresh process)
+
+
+def _liucheng_mining(frame: Any, align_cases: int) -> list[dict[str, Any]]:
+    """Discovery, token replay and alignments of ``liucheng.analytics.mining`` (when present)."""
+    try:
+        from liucheng.analytics import mining
+    except ImportError:
+        return []
+    out: list[dict[str, Any]] = []
+    net: Any = None
+    for name in ("inductive", "inductive_0.2", "token_replay", f"alignments_{align_cases}"):
+        try:
+            if name.startswith("inductive"):
+                noise = float(name.split("_")[1]) if "_" in name else 0.0
+                secs, tree = _timed(
+                    lambda noise=noise: mining.discover_inductive(frame, noise, lifecycle=None), 1
+                )
+                model = mining.to_petri_net(tree)
+                net = model if noise == 0.0 else net
+                result: Any = {"transitions": len(getattr(model, "transitions", ()))}
+            elif name == "token_replay":
+                secs, res = _timed(
+                    lambda net=net: mining.token_replay(frame, net, lifecycle=None), 1
+                )
+                result = {"fitness": res.log_fitness}
+            else:
+                import polars as pl
+
+                cases = frame.get_column("case_id").unique(maintain_order=True).head(align_cases)
+                sample = frame.filter(pl.col("case_id").is_in(cases.implode()))
+                secs, res = _timed(
+                    lambda sample=sample, net=net: mining.align(sample, net, lifecycle=None), 1
+                )
+                result = {"fitness": res.log_fitness}
+            out.append({"op": name, "seconds": secs, "peak_rss_mb": _rss_mb(), "result": result})
+        except Exception as exc:  # a missing or broken op must not hide the other figures
+            out.append({"op": name, "error": f"{type(exc).__name__}: {exc}"})
+    return out
+
+
+def worker_liucheng(path: Path, repeat: int, align_cases: int) -> list[dict[str, Any]]:
+    from liucheng.analytics import discover_dfg, variants
+    from liucheng.history import read_log
+
+    out: list[dict[str, Any]] = []
+    secs, frame = _timed(lambda: read_log(path), 1)
+    out.append(
+        {
+            "op": "import",
+            "seconds": secs,
+            "peak_rss_mb": _rss_mb(),
+            "result": {"cases": frame["case_id"].n_unique(), "events": frame.height},
+        }
+    )
+    secs, g = _timed(lambda: discover_dfg(frame, lifecycle="all", performance=False), repeat)
+    counts = {f"{s}|{t}": c for s, t, c in g.edges.select("source", "target", "count").iter_rows()}
+    out.append({"op": "dfg", "seconds": secs, "peak_rss_mb": _rss_mb(), "result": _digest(counts)})
+    secs, _perf = _timed(lambda: discover_dfg(frame, lifecycle="all").edges["mean_seconds"], repeat)
+    out.append({"op": "dfg_performance", "seconds": secs, "peak_rss_mb": _rss_mb(), "result": None})
+    secs, v = _timed(lambda: variants(frame, lifecycle="all"), repeat)
+    vs = {"|".join(a): c for a, c in v.select("activities", "count").iter_rows()}
+    out.append({"op": "variants", "seconds": secs, "peak_rss_mb": _rss_mb(), "result": _digest(vs)})
+    if align_cases >= 0:
+        out += _liucheng_mining(frame, align_cases)
+    return out
+
+
+def worker_pm4py(path: Path, repeat: int, ops: list[str]) -> list[dict[str, Any]]:
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        import pm4py
+
+    out: list[dict[str, Any]] = []
+
+    def quiet(fn: Callable[[], Any]) -> Callable[[], Any]:
+        def run() -> Any:
+            with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+                warnings.simplefilter("ignore")
+                return fn()
+
+        return run
+
+    if path.suffix == ".parquet":
+        import pandas as pd
+
+        secs, df = _timed(quiet(lambda: pd.read_parquet(path)), 1)
+    else:
+        secs, df = _timed(quiet(lambda: pm4py.read_xes(str(path), show_progress_bar=False)), 1)
+    out.append(
+        {
+            "op": "import",
+            "seconds": secs,
+            "peak_rss_mb": _rss_mb(),
+            "result": {"cases": int(df["case:concept:name"].nunique()), "events": len(df)},
+        }
+    )
+    # Like with like: pm4py's discover_dfg would order by a start-timestamp column if present.
+    df = df.drop(columns=[c for c in ("start_timestamp",) if c in df.columns])
+    secs, dfg = _timed(quiet(lambda: pm4py.discover_dfg(df)), repeat)
+    counts = {f"{s}|{t}": int(c) for (s, t), c in dfg[0].items()}
+    out.append({"op": "dfg", "seconds": secs, "peak_rss_mb": _rss_mb(), "result": _digest(counts)})
+    secs, _ = _timed(quiet(lambda: pm4py.discover_performance_dfg(df)), repeat)
+    out.append({"op": "dfg_performance", "seconds": secs, "peak_rss_mb": _rss_mb(), "result": None})
+    secs, var = _timed(quiet(lambda: pm4py.get_variants(df)), repeat)
+    vs = {"|".join(k): int(c if isinstance(c, int) else len(c)) for k, c in var.items()}
+    out.append({"op": "variants", "seconds": secs, "peak_rss_mb": _rss_mb(), "result": _digest(vs)})
+    im_net: Any = None
+    for name in ops:
+        try:
+            if name.startswith("inductive"):
+                noise = float(name.split("_")[1]) if "_" in name else 0.0
+                secs, net = _timed(
+                    quiet(
+                        lambda noise=noise: pm4py.discover_petri_net_inductive(
+                            df, noise_threshold=noise
+                        )
+                    ),
+                    1,
+                )
+                im_net = net if noise == 0.0 else im_net
+                result: Any = {"transitions": len(net[0].transitions)}
+            elif name == "token_replay" and im_net is not None:
+                secs, fit = _timed(
+                    quiet(lambda im_net=im_net: pm4py.fitness_token_based_replay(df, *im_net)), 1
+                )
+                result = {"fitness": fit.get("log_fitness")}
+            elif name.startswith("alignments") and im_net is not None:
+                n = int(name.split("_")[1])
+                cases = df["case:concept:name"].drop_duplicates().head(n)
+                sample = df[df["case:concept:name"].isin(set(cases))]
+                secs, fit = _timed(
+                    quiet(
+                        lambda sample=sample, im_net=im_net: pm4py.fitness_alignments(
+                            sample, *im_net
+                        )
+                    ),
+                    1,
+                )
+                result = {"fitness": fit.get("log_fitness")}
+            else:
+                continue
+            out.append({"op": name, "seconds": secs, "peak_rss_mb": _rss_mb(), "result": result})
+        except Exception as exc:
+            out.append({"op": name, "error": f"{type(exc).__name__}: {exc}"})
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Orchestration
+
+
+def synthetic(cache: Path) -> Path:
+    """The noisy 1M-event synthetic log as XES (generated once into ``cache``)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    xes = cache / "o2c_100k_noisy.xes"
+    if xes.exists():
+        return xes
+    base = cache / "o2c_100k"
+    noisy = cache / "o2c_100k_noisy"
+    if not Path(f"{base}.parquet").exists():
+        subprocess.run(
+            [sys.executable, str(GEN / "gen_synthetic.py"), "100000", str(base)], check=True
+        )
+    if not Path(f"{noisy}.parquet").exists():
+        subprocess.run(
+            [sys.executable, str(GEN / "add_noise.py"), f"{base}.parquet", str(noisy)], check=True
+        )
+    from liucheng.history import ColumnMapping, read_log, write_log
+
+    frame = read_log(
+        Path(f"{noisy}.parquet"),
+        mapping=ColumnMapping(
+            case="case:concept:name", activity="concept:name", timestamp="time:timestamp"
+        ),
+    )
+    write_log(frame, xes)
+    return xes
+
+
+def _spawn(
+    tool: str, path: Path, repeat: int, ops: list[str], extra: list[str]
+) -> list[dict[str, Any]]:
+    cmd = [sys.executable, __file__, "--worker", tool, "--path", str(path), "--repeat", str(repeat)]
+    cmd += extra
+    if ops:
+        cmd += ["--ops", ",".join(ops)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        return [{"op": "worker", "error": proc.stderr.strip().splitlines()[-1:] or "failed"}]
+    return json.loads(lines[-1])["figures"]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cache", default="/tmp/liucheng-bench/mining")
+    ap.add_argument("--only", choices=["bpic2012", "synthetic"])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--worker", choices=["liucheng", "pm4py"])
+    ap.add_argument("--path")
+    ap.add_argument("--ops", default="")
+    ap.add_argument("--align-cases", type=int, default=200, help="cases in the alignment sample")
+    ap.add_argument("--no-mining", action="store_true", help="only import, DFG and variants")
+    args = ap.parse_args()
+    if args.worker:
+        path = Path(args.path)
+        ops = [o for o in args.ops.split(",") if o]
+        figs = (
+            worker_liucheng(path, args.repeat, -1 if args.no_mining else args.align_cases)
+            if args.worker == "liucheng"
+            else worker_pm4py(path, args.repeat, ops)
+        )
+        print(json.dumps({"figures": figs}, default=str))
+        return
+    datasets: list[tuple[str, Path]] = []
+    if args.only in (None, "bpic2012"):
+        datasets.append(("bpic2012", BPIC))
+    if args.only in (None, "synthetic"):
+        datasets.append(("synthetic_1m_noisy", synthetic(Path(args.cache))))
+    for name, path in datasets:
+        extra = ["--align-cases", str(args.align_cases)] + (
+            ["--no-mining"] if args.no_mining else []
+        )
+        ours = _spawn("liucheng", path, args.repeat, [], extra)
+        theirs = _spawn(
+            "pm4py",
+            path,
+            args.repeat,
+            [
+                f["op"]
+                for f in ours
+                if f.get("op") not in {"import", "dfg", "dfg_performance", "variants"}
+            ],
+            [],
+        )
+        for tool, figs in (("liucheng", ours), ("pm4py", theirs)):
+            for f in figs:
+                print(
+                    json.dumps({"bench": "mining", "dataset": name, "tool": tool, **f}, default=str)
+                )
+        by_op = {f["op"]: f for f in theirs if "seconds" in f}
+        for f in ours:
+            ref = by_op.get(f.get("op", ""))
+            if ref is None or "seconds" not in f:
+                continue
+            print(
+                json.dumps(
+                    {
+                        "bench": "mining",
+                        "dataset": name,
+                        "op": f["op"],
+                        "compare": "pm4py/liucheng",
+                        "liucheng_seconds": round(f["seconds"], 4),
+                        "pm4py_seconds": round(ref["seconds"], 4),
+                        "speedup": round(ref["seconds"] / f["seconds"], 1)
+                        if f["seconds"]
+                        else None,
+                        "liucheng_peak_rss_mb": round(f["peak_rss_mb"], 1),
+                        "pm4py_peak_rss_mb": round(ref["peak_rss_mb"], 1),
+                        "equal": (
+                            f.get("result") == ref.get("result")
+                            if f["op"] in {"import", "dfg", "variants"}
+                            else None
+                        ),
+                        "liucheng_result": f.get("result")
+                        if f["op"] not in {"dfg", "variants"}
+                        else None,
+                        "pm4py_result": ref.get("result")
+                        if f["op"] not in {"dfg", "variants"}
+                        else None,
+                    },
+                    default=str,
+                )
+            )
+            sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
