@@ -262,3 +262,111 @@ def test_a_requirement_cycle_across_imports_is_reported(tmp_path: Path) -> None:
     with pytest.raises(LiuchengError) as info:
         load_model(tmp_path / "a.dmn").decide("d")
     assert info.value.code == "dmn.drg.cycle"
+
+
+def _service_models(tmp_path: Path, ns: str) -> None:
+    """A library with a service over two decisions, and a model invoking it by name."""
+    (tmp_path / "lib.dmn").write_text(
+        f'<definitions xmlns="{ns}" namespace="urn:lib" name="lib">'
+        '<decision id="base" name="base"><variable name="base" typeRef="string"/>'
+        '<literalExpression><text>"unused"</text></literalExpression></decision>'
+        '<decision id="out" name="out"><variable name="out" typeRef="string"/>'
+        '<informationRequirement><requiredDecision href="#base"/></informationRequirement>'
+        '<literalExpression><text>"got " + base</text></literalExpression></decision>'
+        '<decisionService id="svc" name="svc"><variable name="svc"/>'
+        '<outputDecision href="#out"/><encapsulatedDecision href="#out"/>'
+        '<inputDecision href="#base"/></decisionService></definitions>'
+    )
+    (tmp_path / "main.dmn").write_text(
+        f'<definitions xmlns="{ns}" namespace="urn:main" name="main">'
+        f'<import namespace="urn:lib" name="L" locationURI="lib.dmn" importType="{ns}"/>'
+        '<decisionService id="mine" name="mine"><variable name="mine"/>'
+        '<outputDecision href="urn:lib#out"/><encapsulatedDecision href="urn:lib#out"/>'
+        '<inputDecision href="urn:lib#base"/></decisionService>'
+        '<decision id="d" name="d"><variable name="d"/>'
+        '<knowledgeRequirement><requiredKnowledge href="#mine"/></knowledgeRequirement>'
+        '<literalExpression><text>mine(L.base: "x")</text></literalExpression></decision>'
+        '<decision id="e" name="e"><variable name="e"/>'
+        '<knowledgeRequirement><requiredKnowledge href="urn:lib#svc"/></knowledgeRequirement>'
+        '<literalExpression><text>L.svc("y")</text></literalExpression></decision>'
+        "</definitions>"
+    )
+
+
+def test_service_parameters_of_imported_decisions_are_named_with_the_import(
+    tmp_path: Path,
+) -> None:
+    from liucheng.dmn import load_model
+
+    _service_models(tmp_path, "https://www.omg.org/spec/DMN/20230324/MODEL/")
+    model = load_model(tmp_path / "main.dmn")
+    # DMN 1.3+: a service with one output decision returns that decision's value.
+    assert model.decide("d").value == "got x"
+    assert model.decide("e").value == "got y"
+
+
+def test_dmn_1_2_services_return_the_context_of_their_outputs(tmp_path: Path) -> None:
+    from liucheng.dmn import load_model
+
+    _service_models(tmp_path, "http://www.omg.org/spec/DMN/20180521/MODEL/")
+    model = load_model(tmp_path / "main.dmn")
+    assert model.decide("d").value == {"L.out": "got x"}
+    assert model.decide("e").value == {"out": "got y"}
+
+
+@pytest.mark.parametrize(
+    ("xsd_type", "text", "feel"),
+    [
+        ("xsd:duration", "P1DT2H3M4.123456789S", 'duration("P1DT2H3M4.123456789S")'),
+        ("xsd:duration", "PT0.9999999S", 'duration("PT0.9999999S")'),
+        ("xsd:time", "01:02:03.987654321", 'time("01:02:03.987654321")'),
+        ("xsd:dateTime", "2020-02-03T01:02:03.000000999Z", '@"2020-02-03T01:02:03.000000999Z"'),
+    ],
+)
+def test_expected_values_beyond_microseconds_match_feel_results(
+    xsd_type: str, text: str, feel: str
+) -> None:
+    from liucheng.feel import evaluate
+
+    expected = _value(f'<value xsi:type="{xsd_type}">{text}</value>')
+    assert tck_equal(expected, evaluate(feel))
+
+
+@pytest.mark.parametrize(
+    ("xsd_type", "text", "feel"),
+    [
+        ("xsd:date", "-0044-03-15", "date(-44, 3, 15)"),
+        ("xsd:date", "123456-01-02", 'date("123456-01-02")'),
+        ("xsd:dateTime", "-0044-03-15T12:00:00Z", '@"-0044-03-15T12:00:00Z"'),
+        ("xsd:time", "24:00:00", 'time("00:00:00")'),
+    ],
+)
+def test_expected_dates_outside_python_range_are_read(xsd_type: str, text: str, feel: str) -> None:
+    from liucheng.feel import evaluate
+
+    expected = _value(f'<value xsi:type="{xsd_type}">{text}</value>')
+    assert tck_equal(expected, evaluate(feel))
+    assert not tck_equal(expected, evaluate("date(2000, 1, 1)"))
+
+
+def test_unreadable_expected_temporal_value_makes_only_that_case_invalid() -> None:
+    with pytest.raises(ValueError):
+        _value('<value xsi:type="xsd:date">not-a-date</value>')
+
+
+@pytest.mark.parametrize(
+    ("text", "feel", "same"),
+    [
+        ("2016-12-24", 'date("2016-12-24")', True),
+        ("2016-12-24T23:59:00-08:00", '@"2016-12-24T23:59:00-08:00"', True),
+        ("10:30:00", 'time("10:30:00")', True),
+        ("P1Y0M", 'duration("P12M")', True),
+        ("PT36H", 'duration("P1DT12H")', True),
+        ("2016-12-25", 'date("2016-12-24")', False),
+        ("not a date", 'date("2016-12-24")', False),
+    ],
+)
+def test_untyped_expected_text_matches_temporal_results(text: str, feel: str, same: bool) -> None:
+    from liucheng.feel import evaluate
+
+    assert tck_equal(_value(f"<value>{text}</value>"), evaluate(feel)) is same

@@ -20,6 +20,7 @@ from . import db as _db  # noqa: F401
 from . import demo as _demo  # noqa: F401
 from . import dmn as _dmn  # noqa: F401
 from . import engine as _engine  # noqa: F401
+from . import history as _history  # noqa: F401
 from . import mine_models as _mine_models  # noqa: F401
 from . import org as _org  # noqa: F401
 from . import serve as _serve  # noqa: F401

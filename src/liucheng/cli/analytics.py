@@ -14,7 +14,11 @@ mine_app = typer.Typer(help="Process mining over event logs.", no_args_is_help=T
 app.add_typer(mine_app, name="mine")
 
 LogArg = Annotated[
-    Path, typer.Argument(help="Event log: XES (.xes/.xes.gz), CSV, Parquet or OCEL.")
+    str,
+    typer.Argument(
+        help="Event log: XES (.xes/.xes.gz), CSV, Parquet or OCEL file, or the engine's "
+        "database (sqlite:///liucheng.db, postgresql://…, or a Liucheng .db file)."
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 LifecycleOpt = Annotated[
@@ -162,6 +166,6 @@ def report(
     from liucheng.analytics.report import html_report
 
     spec = load_kpi_file(kpis) if kpis is not None else KpiFile()
-    page = html_report(log, kpi_file=spec, title=log.name, top=top, model=model)
+    page = html_report(log, kpi_file=spec, title=Path(log).name, top=top, model=model)
     output.write_text(page, encoding="utf-8")
     typer.echo(f"wrote {output}")

@@ -13,7 +13,11 @@ from liucheng.errors import ValidationError
 from .analytics import mine_app
 
 LogArg = Annotated[
-    Path, typer.Argument(help="Event log: XES (.xes/.xes.gz), CSV, Parquet or OCEL.")
+    str,
+    typer.Argument(
+        help="Event log: XES (.xes/.xes.gz), CSV, Parquet or OCEL file, or the engine's "
+        "database (sqlite:///liucheng.db, postgresql://…, or a Liucheng .db file)."
+    ),
 ]
 
 

@@ -692,7 +692,10 @@ class DmnModel:
             results[scope.qualified(target, el.variable.name)] = value
         if outputs is not None:
             outputs.update(results)
-        value = next(iter(results.values())) if len(results) == 1 else results
+        # DMN 1.3 made a service with one output decision return that decision's value
+        # (DMN13-163); a DMN 1.1/1.2 service always returns the context of its outputs.
+        unwrap = len(results) == 1 and scope.defs.dmn_version not in _CONTEXT_RESULT_VERSIONS
+        value = next(iter(results.values())) if unwrap else results
         dtype = scope.resolve_type(service.variable.type_ref)
         if dtype.function:
             dtype = dtype.output or ANY
@@ -702,6 +705,9 @@ class DmnModel:
             if outputs is not None:
                 outputs.update(dict.fromkeys(outputs))
         return conv
+
+
+_CONTEXT_RESULT_VERSIONS = frozenset({"1.1", "1.2"})
 
 
 def is_dmn_import(import_type: str | None) -> bool:

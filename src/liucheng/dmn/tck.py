@@ -18,7 +18,8 @@ from typing import Any
 from lxml import etree
 
 from liucheng.errors import DmnError, LiuchengError
-from liucheng.feel import FeelFunction, Range, YearsMonthsDuration
+from liucheng.feel import BigDate, BigDateTime, FeelFunction, Range, YearsMonthsDuration
+from liucheng.feel import evaluate as feel_evaluate
 
 from ._evaluate import DmnModel
 from ._load import load_model
@@ -141,8 +142,10 @@ def _duration(text: str) -> Any:
         return YearsMonthsDuration(sign * (int(y or 0) * 12 + int(mo or 0)))
     if y or mo:
         raise ValueError(f"mixed duration {text!r}")
+    # Digits past microseconds are cut, as FEEL's own duration parsing does (not rounded).
+    micros = int(Decimal(s or 0).scaleb(6))
     delta = _dt.timedelta(
-        days=int(d or 0), hours=int(h or 0), minutes=int(mi or 0), seconds=float(s or 0)
+        days=int(d or 0), hours=int(h or 0), minutes=int(mi or 0), microseconds=micros
     )
     return -delta if neg else delta
 
@@ -179,6 +182,9 @@ def _datetime(text: str) -> _dt.datetime:
     return _dt.datetime.fromisoformat(base).replace(tzinfo=tz)
 
 
+_TEMPORAL_FUNCTIONS = {"date": "date", "dateTime": "date and time", "time": "time"}
+
+
 def _typed(xsd_type: str, text: str) -> Any:
     kind = xsd_type.rpartition(":")[2]
     if kind in {"decimal", "double", "integer", "int", "long", "float"}:
@@ -190,12 +196,17 @@ def _typed(xsd_type: str, text: str) -> Any:
         return text
     if kind == "boolean":
         return text.strip() in {"true", "1"}
-    if kind == "date":
-        return _dt.date.fromisoformat(text.strip())
-    if kind == "dateTime":
-        return _datetime(text.strip())
-    if kind == "time":
-        return _time(text.strip())
+    if kind in _TEMPORAL_FUNCTIONS:
+        try:
+            if kind == "date":
+                return _dt.date.fromisoformat(text.strip())
+            return _datetime(text.strip()) if kind == "dateTime" else _time(text.strip())
+        except ValueError:
+            # Years beyond 1..9999, "24:00:00", zone ids: FEEL's own conversion reads them.
+            value = feel_evaluate(f"{_TEMPORAL_FUNCTIONS[kind]}(text)", {"text": text.strip()})
+            if value is None:
+                raise
+            return value
     if kind in {"duration", "dayTimeDuration", "yearMonthDuration"}:
         return _duration(text)
     return Untyped(text)
@@ -319,7 +330,25 @@ def _untyped_equal(text: str, actual: Any) -> bool:
             return _num_equal(Decimal(text.strip()), actual)
         except InvalidOperation:
             return False
-    return False
+    conversion = _untyped_conversion(actual)
+    if conversion is None:
+        return False
+    # An untyped temporal text is read the way FEEL reads the same literal.
+    expected = feel_evaluate(f"{conversion}(text)", {"text": text.strip()})
+    return expected is not None and tck_equal(expected, actual)
+
+
+def _untyped_conversion(actual: Any) -> str | None:
+    """The FEEL conversion function for an actual temporal value (None for other values)."""
+    if isinstance(actual, _dt.datetime | BigDateTime):
+        return "date and time"
+    if isinstance(actual, _dt.date | BigDate):
+        return "date"
+    if isinstance(actual, _dt.time):
+        return "time"
+    if isinstance(actual, _dt.timedelta | YearsMonthsDuration):
+        return "duration"
+    return None
 
 
 def tck_equal(expected: Any, actual: Any) -> bool:

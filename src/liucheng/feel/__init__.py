@@ -10,7 +10,9 @@ Parse once, evaluate often::
 Values are plain Python objects (see ``to_feel``/``from_feel``); numbers are ``Decimal`` with DMN
 precision (34 digits, half-even). Dates and date-times whose year lies outside 1..9999 (FEEL allows
 -999,999,999..999,999,999) are :class:`BigDate`/:class:`BigDateTime`; all others are
-``datetime.date``/``datetime.datetime``.
+``datetime.date``/``datetime.datetime``. Times and date-times written with more than six
+fraction digits keep digits 7..9 (``string()`` gives them back); arithmetic works to the
+microsecond.
 
 Names may contain spaces, keywords and ``. / - + * '`` (``Monthly Income``, ``Pre-bureau risk``,
 ``Years of Service``): they resolve by longest match against built-in names, names declared in
@@ -21,8 +23,11 @@ Problems the spec turns into null (unknown name, wrong type, bad arguments) give
 :class:`FeelSyntaxError` (position, line, column, what was expected). Runaway evaluations raise
 :class:`FeelEvaluationError`: more than a million iteration steps (``feel.limit.steps``),
 function calls nested past 400 or too deep for the interpreter (``feel.limit.depth``), strings
-or lists past ten million items (``feel.limit.size``). ``now()`` and ``today()`` read the
-``clock`` given to ``evaluate`` (or :func:`set_default_clock`), else the system clock.
+or lists past ten million items (``feel.limit.size``). A regular expression with a repeated
+group (``(a+)+``), which can backtrack for ever, runs under a one-second limit and gives null.
+Camunda's ``is defined(x)`` and ``random number()`` are available as extensions. ``now()``
+and ``today()`` read the ``clock`` given to ``evaluate`` (or :func:`set_default_clock`), else
+the system clock.
 """
 
 from __future__ import annotations

@@ -21,6 +21,17 @@ def fnot(v: Any) -> Any:
     return None
 
 
+@builtin("is defined", "value")
+def is_defined(value: Any) -> Any:
+    """Whether the argument names something (a Camunda extension).
+
+    Calls written ``is defined(expr)`` are compiled as a special form that sees whether ``expr``
+    refers to an unknown name or a missing context entry; this function serves the other
+    forms (named arguments, the function as a value), where only the value is known.
+    """
+    return value is not None
+
+
 @builtin("get value", "m, key")
 def get_value(m: Any, key: Any) -> Any:
     ctx = _need_context(m, "m")

@@ -14,6 +14,9 @@ from liucheng.feel._bigdate import (
     is_datetime,
     make_date,
     make_datetime,
+    nanos_of,
+    vtype,
+    with_nanos,
 )
 from liucheng.feel._builtins import builtin, need_int, need_number, need_str
 from liucheng.feel._runtime import null
@@ -40,7 +43,7 @@ def fdate(a: Any, month: Any = None, day: Any = None) -> Any:
         if d is None:
             raise null("not a valid date")
         return d
-    t = type(a)
+    t = vtype(a)
     if t is str:
         d = parse_date(a)
         if d is None:
@@ -80,14 +83,14 @@ def ftime(a: Any, minute: Any = None, second: Any = None, offset: Any = None) ->
             return _time(h, m, whole, micro, tzinfo=_offset_tz(offset))
         except ValueError:
             raise null("not a valid time") from None
-    t = type(a)
+    t = vtype(a)
     if t is str:
         v = parse_time(a)
         if v is None:
             raise null(f"not a time: {a!r}")
         return v
     if t is _datetime or t is BigDateTime:
-        return a.timetz()
+        return with_nanos(a.timetz(), nanos_of(a))
     if t is _time:
         return a
     if t is _date:
@@ -102,12 +105,15 @@ def fdate_and_time(a: Any, tm: Any = _NOARG) -> Any:
     if tm is not _NOARG:
         if not is_date(a) and not is_datetime(a):
             raise null("date must be a date or date and time")
-        if type(tm) is not _time:
+        if vtype(tm) is not _time:
             raise null("time must be a time")
-        return make_datetime(
-            a.year, a.month, a.day, tm.hour, tm.minute, tm.second, tm.microsecond, tm.tzinfo
+        return with_nanos(
+            make_datetime(
+                a.year, a.month, a.day, tm.hour, tm.minute, tm.second, tm.microsecond, tm.tzinfo
+            ),
+            nanos_of(tm),
         )
-    t = type(a)
+    t = vtype(a)
     if t is str:
         v = parse_datetime(a)
         if v is None:

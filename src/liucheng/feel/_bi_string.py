@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+import regex as _bounded  # type: ignore[import-untyped]
 from elementpath.regex import translate_pattern
 
 from liucheng.feel._builtins import builtin, need_int, need_list, need_number, need_str
@@ -14,10 +15,52 @@ from liucheng.feel._runtime import MAX_SIZE, null, too_big
 
 _FLAG_MAP = {"s": re.S, "m": re.M, "i": re.I, "x": re.X}
 _MAX_PATTERN = 10_000
+# A repeated group (``(a+)+``, ``(a|aa)*``, ``(x*){2,}``) can backtrack exponentially, and
+# Python's ``re`` cannot be interrupted. Such patterns run on the ``regex`` engine (same syntax
+# and flags) with a time limit instead; a match that exceeds it gives null and a warning.
+_REPEATED_GROUP = re.compile(r"\)(?:[*+]|\{\d*,)")
+_REGEX_TIMEOUT = 1.0
+
+
+class _Bounded:
+    """A compiled pattern whose every match runs under :data:`_REGEX_TIMEOUT` seconds."""
+
+    __slots__ = ("_rx", "groups")
+
+    def __init__(self, translated: str, bits: int) -> None:
+        self._rx = _bounded.compile(translated, bits)
+        self.groups: int = self._rx.groups
+
+    def _run(self, method: str, *args: Any) -> Any:
+        try:
+            out = getattr(self._rx, method)(*args, timeout=_REGEX_TIMEOUT)
+            return list(out) if method == "finditer" else out
+        except TimeoutError:
+            raise null(
+                f"regular expression needs more than {_REGEX_TIMEOUT:g} s "
+                "(catastrophic backtracking)"
+            ) from None
+
+    def match(self, s: str) -> Any:
+        return self._run("match", s)
+
+    def search(self, s: str) -> Any:
+        return self._run("search", s)
+
+    def finditer(self, s: str) -> Any:
+        return self._run("finditer", s)
+
+    def sub(self, repl: Any, s: str) -> str:
+        out: str = self._run("sub", repl, s)
+        return out
+
+    def split(self, s: str) -> list[Any]:
+        out: list[Any] = self._run("split", s)
+        return out
 
 
 @functools.lru_cache(maxsize=512)
-def _regex(pattern: str, flags: str) -> re.Pattern[str]:
+def _regex(pattern: str, flags: str) -> re.Pattern[str] | _Bounded:
     """Compile an XPath regex with XPath flags (s, m, i, x, q)."""
     if len(pattern) > _MAX_PATTERN:
         raise null("pattern too long")
@@ -36,7 +79,10 @@ def _regex(pattern: str, flags: str) -> re.Pattern[str]:
         if bits & re.X:
             pattern = _strip_whitespace(pattern)
         translated = translate_pattern(pattern, bits & ~re.X, "1.0", True, True, True)
-        return re.compile(translated, bits & ~re.X)
+        compiled = re.compile(translated, bits & ~re.X)
+        if _REPEATED_GROUP.search(translated):
+            return _Bounded(translated, bits & ~re.X)
+        return compiled
     except Exception as e:  # elementpath raises its own error types for bad patterns
         raise null(f"invalid regular expression {pattern!r}: {e}") from None
 
@@ -221,7 +267,7 @@ def split(s: Any, d: Any) -> Any:
     rx = _regex(need_str(d, "delimiter"), "")
     if rx.match(""):
         raise null("delimiter matches the empty string")
-    return rx.split(s) if rx.groups == 0 else list(re.split(rx, s))[:: rx.groups + 1]
+    return rx.split(s) if rx.groups == 0 else list(rx.split(s))[:: rx.groups + 1]
 
 
 @builtin("extract", "string, pattern")

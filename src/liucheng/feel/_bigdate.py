@@ -123,7 +123,7 @@ def is_date(v: Any) -> bool:
 
 def is_datetime(v: Any) -> bool:
     """A FEEL date and time (plain or big)."""
-    t = type(v)
+    t = vtype(v)
     return t is _dt.datetime or t is BigDateTime
 
 
@@ -137,14 +137,15 @@ def to_era(v: Any) -> tuple[int, Any]:
 
 def from_era(era: int, base: Any) -> Any:
     """The value for (era, base), plain when its year fits Python; None if beyond FEEL's range."""
+    nanos = nanos_of(base)
     shift, offset = divmod(base.year - _BASE, 400)
     era += shift
-    base = base.replace(year=_BASE + offset)
+    base = with_nanos(base.replace(year=_BASE + offset), nanos)
     year = base.year + 400 * era
     if abs(year) > MAX_YEAR:
         return None
     if 1 <= year <= 9999:
-        return base.replace(year=year)
+        return with_nanos(base.replace(year=year), nanos)
     cls = BigDateTime if isinstance(base, _dt.datetime) else BigDate
     return cls(era, base)
 
@@ -221,3 +222,70 @@ def difference(a: Any, b: Any) -> _dt.timedelta | None:
     except OverflowError:
         return None
     return delta
+
+
+# --------------------------------------------------------------------------- sub-microseconds
+# FEEL times carry nanoseconds (XML Schema / java.time); Python stops at microseconds. A value
+# whose text had non-zero 7th..9th fraction digits becomes one of these subclasses, which keep
+# them in ``nanos`` (0..999) so ``string()`` gives the digits back. Arithmetic returns plain
+# values (sub-microsecond digits are dropped there), and type dispatch goes through
+# :func:`vtype`, which maps the subclasses to their base types.
+
+
+class NanoTime(_dt.time):
+    """A time of day with sub-microsecond digits."""
+
+    __slots__ = ("nanos",)
+    nanos: int
+
+
+class NanoDateTime(_dt.datetime):
+    """A date and time with sub-microsecond digits."""
+
+    __slots__ = ("nanos",)
+    nanos: int
+
+
+_BASE_TYPES: dict[type, type] = {NanoTime: _dt.time, NanoDateTime: _dt.datetime}
+
+
+def vtype(v: Any) -> type:
+    """``type(v)``, with the sub-microsecond subclasses seen as their base types."""
+    t = type(v)
+    return _BASE_TYPES.get(t, t)
+
+
+def nanos_of(v: Any) -> int:
+    """The sub-microsecond digits (0..999) a time or date and time carries."""
+    if isinstance(v, _Big):
+        v = v.base
+    n: int = getattr(v, "nanos", 0)
+    return n
+
+
+def with_nanos(v: Any, nanos: int) -> Any:
+    """``v`` (a time, date and time or big date and time) carrying ``nanos`` extra digits."""
+    if not nanos:
+        return v
+    if isinstance(v, _Big):
+        return type(v)(v.era, with_nanos(v.base, nanos))
+    t = type(v)
+    out: NanoTime | NanoDateTime
+    if t is _dt.datetime or t is NanoDateTime:
+        out = NanoDateTime(
+            v.year,
+            v.month,
+            v.day,
+            v.hour,
+            v.minute,
+            v.second,
+            v.microsecond,
+            v.tzinfo,
+            fold=v.fold,
+        )
+    elif t is _dt.time or t is NanoTime:
+        out = NanoTime(v.hour, v.minute, v.second, v.microsecond, v.tzinfo, fold=v.fold)
+    else:
+        return v
+    out.nanos = nanos
+    return out

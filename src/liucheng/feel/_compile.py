@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from liucheng.feel import _ops
+from liucheng.feel._bigdate import vtype
 from liucheng.feel._parser import Node, contains_input_ref
 from liucheng.feel._paths import get_path, instance_of
 from liucheng.feel._runtime import MISSING, Scope, State, call_function
@@ -488,6 +489,13 @@ class Compiler:
         return path
 
     def c_call(self, node: Node) -> Compiled:
+        if (
+            node[2][0] == "name"
+            and node[2][2] == "is defined"
+            and node[3] is not None
+            and len(node[3]) == 1
+        ):
+            return self._is_defined(node)
         ffn = self.compile(node[2])
         pos = node[1]
         if node[3] is not None:
@@ -511,6 +519,32 @@ class Compiler:
             return call_function(fn, [], {k: f(env) for k, f in fnamed}, env.state, pos)
 
         return call_named
+
+    def _is_defined(self, node: Node) -> Compiled:
+        """``is defined(expr)``: false when ``expr`` meets an unknown name or missing entry."""
+        ffn = self.compile(node[2])
+        farg = self.compile(node[3][0])
+        builtin = self.builtins.get("is defined")
+        pos = node[1]
+
+        def is_defined(env: Scope) -> Any:
+            fn = ffn(env)
+            if fn is not builtin:  # the name is bound to something else in this context
+                if fn is None or not isinstance(fn, FeelFunction):
+                    env.state.warn("feel.not_a_function", "invoked value is not a function", pos)
+                    return None
+                return call_function(fn, [farg(env)], None, env.state, pos)
+            state = env.state
+            outer = state.warnings
+            state.warnings = []
+            try:
+                farg(env)
+                seen = state.warnings
+            finally:
+                state.warnings = outer
+            return not any(w.code == "feel.unknown_name" for w in seen)
+
+        return is_defined
 
     def c_fundef(self, node: Node) -> Compiled:
         params = [p for p, _ in node[2]]
@@ -587,7 +621,7 @@ _FOLDABLE = frozenset({"range", "utest", "neg", "arith", "temporal"})
 
 
 def _match_value(v: Any, r: Any) -> bool | None:
-    t = type(r)
+    t = vtype(r)
     if t is list:
         if type(v) is list and feel_eq(v, r) is True:
             return True

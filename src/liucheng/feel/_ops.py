@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from liucheng.feel import _bigdate as _big
-from liucheng.feel._bigdate import BigDate, BigDateTime
+from liucheng.feel._bigdate import BigDate, BigDateTime, vtype
 from liucheng.feel._runtime import MAX_SIZE, too_big
 from liucheng.feel._types import DECIMAL_CONTEXT, Range, YearsMonthsDuration
 from liucheng.feel._values import feel_compare, feel_eq
@@ -59,7 +59,7 @@ def _time_add(t: _time, d: _td) -> _time:
 
 def add(a: Any, b: Any) -> Any:
     """``a + b``."""
-    ta, tb = type(a), type(b)
+    ta, tb = vtype(a), vtype(b)
     try:
         if ta is _D and tb is _D:
             return _num(_CTX.add(a, b))
@@ -81,7 +81,7 @@ def add(a: Any, b: Any) -> Any:
 
 
 def _add_duration(a: Any, d: Any) -> Any:
-    ta = type(a)
+    ta = vtype(a)
     if ta is BigDate or ta is BigDateTime:
         return _big.add_days(a, d) if type(d) is _td else _big.add_months(a, d.months)
     try:
@@ -94,7 +94,7 @@ def _add_duration(a: Any, d: Any) -> Any:
 
 
 def _add_duration_plain(a: Any, d: Any) -> Any:
-    ta = type(a)
+    ta = vtype(a)
     if type(d) is _td:
         if ta is _datetime:
             return a + d
@@ -114,7 +114,7 @@ def _add_duration_plain(a: Any, d: Any) -> Any:
 
 def negate(a: Any) -> Any:
     """Unary minus."""
-    t = type(a)
+    t = vtype(a)
     if t is _D:
         return _CTX.minus(a)
     if t is _td:
@@ -126,7 +126,7 @@ def negate(a: Any) -> Any:
 
 def subtract(a: Any, b: Any) -> Any:
     """``a - b``."""
-    ta, tb = type(a), type(b)
+    ta, tb = vtype(a), vtype(b)
     try:
         if ta is _D and tb is _D:
             return _num(_CTX.subtract(a, b))
@@ -158,7 +158,7 @@ def subtract(a: Any, b: Any) -> Any:
 
 
 def _big_subtract(a: Any, b: Any) -> Any:
-    tb = type(b)
+    tb = vtype(b)
     if tb is _td or tb is _YM:
         return _add_duration(a, negate(b))
     if _big.is_date(a) and _big.is_date(b):
@@ -197,7 +197,7 @@ def _td_seconds(d: _td) -> Decimal:
 
 def multiply(a: Any, b: Any) -> Any:
     """``a * b``."""
-    ta, tb = type(a), type(b)
+    ta, tb = vtype(a), vtype(b)
     try:
         if ta is _D and tb is _D:
             return _num(_CTX.multiply(a, b))
@@ -215,7 +215,7 @@ def multiply(a: Any, b: Any) -> Any:
 
 def divide(a: Any, b: Any) -> Any:
     """``a / b``; division by zero gives null."""
-    ta, tb = type(a), type(b)
+    ta, tb = vtype(a), vtype(b)
     try:
         if ta is _D and tb is _D:
             if b == 0:

@@ -201,8 +201,13 @@ class Parser:
                 return out
             self.i += 1
 
-    def binding_name(self) -> str:
-        """A declared name (iteration variable, parameter): tokens up to a delimiter."""
+    def binding_name(self, allow_dot: bool = False) -> str:
+        """A declared name (iteration variable, parameter): tokens up to a delimiter.
+
+        ``allow_dot`` admits qualified names (``model.decision``), which name the parameters of
+        imported decision services in named invocations.
+        """
+        symbols = _NAME_SYMBOLS if allow_dot else _NAME_SYMBOLS - {"."}
         t = self.tok
         if t.kind != "name" or t.value in KEYWORDS:
             self.error(f"unexpected {self.describe(t)}", expected="a name")
@@ -212,7 +217,7 @@ class Parser:
             t = self.tok
             if t.kind == "name" and t.value not in _NAME_STOP:
                 parts.append((" " if t.space_before else "") + t.value)
-            elif t.kind == "num" or (t.kind == "op" and t.value in _NAME_SYMBOLS - {"."}):
+            elif t.kind == "num" or (t.kind == "op" and t.value in symbols):
                 nxt = self.peek()
                 if nxt.kind not in ("name", "num"):
                     break
@@ -403,7 +408,7 @@ class Parser:
             is_named = self._named_arg_ahead()
             while True:
                 if is_named:
-                    name = self.binding_name()
+                    name = self.binding_name(allow_dot=True)
                     self.expect_op(":")
                     named.append((name, self.expression()))
                 else:

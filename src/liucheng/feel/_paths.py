@@ -6,7 +6,7 @@ import datetime as _dt
 from decimal import Decimal
 from typing import Any
 
-from liucheng.feel._bigdate import BigDate, BigDateTime
+from liucheng.feel._bigdate import BigDate, BigDateTime, vtype
 from liucheng.feel._runtime import MISSING, Scope, State
 from liucheng.feel._types import FeelFunction, FeelType, Range, YearsMonthsDuration
 from liucheng.feel._values import type_name
@@ -39,7 +39,7 @@ def _zone(v: _dt.time | _dt.datetime) -> Any:
 
 def get_path(base: Any, name: str, state: State, pos: int) -> Any:
     """``base.name`` over contexts, lists, temporal values, durations and ranges."""
-    t = type(base)
+    t = vtype(base)
     if t is dict:
         v = base.get(name, MISSING)
         if v is MISSING:
@@ -58,7 +58,7 @@ def get_path(base: Any, name: str, state: State, pos: int) -> Any:
 
 
 def _property(v: Any, name: str) -> Any:
-    t = type(v)
+    t = vtype(v)
     if t is BigDate or t is BigDateTime:
         if name == "year":
             return Decimal(v.year)
@@ -160,7 +160,7 @@ def instance_of(v: Any, typ: Any, env: Scope | None = None, nested: bool = False
             if isinstance(found, FeelType):
                 return bool(found.check(v))
             return False
-        return type(v) in py
+        return vtype(v) in py
     if v is None:
         return nested
     if kind == "tlist":

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from liucheng.errors import FeelError
+from liucheng.feel._bigdate import vtype
 
 __all__ = [
     "DECIMAL_CONTEXT",
@@ -199,7 +200,7 @@ def to_feel(value: Any) -> Any:
     """
     if value is None:
         return None
-    t = type(value)
+    t = vtype(value)
     if t is bool or t is str or t is Decimal:
         return value
     if t is int:

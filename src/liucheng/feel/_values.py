@@ -15,7 +15,10 @@ from liucheng.feel._bigdate import (
     is_datetime,
     make_date,
     make_datetime,
+    nanos_of,
     order_key,
+    vtype,
+    with_nanos,
 )
 from liucheng.feel._types import FeelFunction, Range, YearsMonthsDuration
 
@@ -42,7 +45,7 @@ def type_name(v: Any) -> str:
     """The FEEL type name of a value."""
     if v is None:
         return "Null"
-    t = type(v)
+    t = vtype(v)
     if t is Decimal:
         return "number"
     if t is str:
@@ -92,8 +95,8 @@ def feel_eq(a: Any, b: Any) -> bool | None:
     """FEEL ``=``: true/false, or None when the types cannot be compared."""
     if a is None or b is None:
         return a is None and b is None
-    ta = type(a)
-    tb = type(b)
+    ta = vtype(a)
+    tb = vtype(b)
     if ta is not tb:
         if isinstance(a, FeelFunction) and isinstance(b, FeelFunction):
             return a is b
@@ -181,8 +184,8 @@ def feel_compare(a: Any, b: Any) -> int | None:
     """Order two FEEL values: -1, 0, 1, or None if they are not comparable."""
     if a is None or b is None:
         return None
-    ta = type(a)
-    if ta is not type(b) or ta is BigDate or ta is BigDateTime:
+    ta = vtype(a)
+    if ta is not vtype(b) or ta is BigDate or ta is BigDateTime:
         if (is_date(a) and is_date(b)) or (is_datetime(a) and is_datetime(b)):
             return _big_compare(a, b)
         return None
@@ -241,7 +244,10 @@ def _format_offset(off: _timedelta) -> str:
 
 def _format_time_part(t: _time | _datetime) -> str:
     out = f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
-    if t.microsecond:
+    nanos = nanos_of(t)
+    if nanos:
+        out += "." + f"{t.microsecond:06d}{nanos:03d}".rstrip("0")
+    elif t.microsecond:
         out += "." + f"{t.microsecond:06d}".rstrip("0")
     return out
 
@@ -294,7 +300,7 @@ def feel_string(v: Any) -> str:
     """The FEEL ``string()`` form of any value."""
     if v is None:
         return "null"
-    t = type(v)
+    t = vtype(v)
     if t is str:
         return str(v)
     if t is bool:
@@ -407,6 +413,13 @@ def _micro(frac: str | None) -> int:
     return int((frac + "000000")[:6])
 
 
+def _nano(frac: str | None) -> int:
+    """The 7th..9th fraction digits (digits past nanoseconds are dropped)."""
+    if not frac or len(frac) <= 6:
+        return 0
+    return int((frac + "000")[6:9])
+
+
 def parse_time(s: str) -> _time | None:
     """``hh:mm:ss[.s][offset|@zone]`` to a time, or None."""
     m = _TIME_RE.match(s)
@@ -420,7 +433,8 @@ def parse_time(s: str) -> _time | None:
     ok, tz = _tz_from(m, 5)
     if not ok:
         return None
-    return _time(h, mi, sec, _micro(m.group(4)), tzinfo=tz)
+    out: _time = with_nanos(_time(h, mi, sec, _micro(m.group(4)), tzinfo=tz), _nano(m.group(4)))
+    return out
 
 
 def parse_datetime(s: str) -> Any:
@@ -449,7 +463,7 @@ def parse_datetime(s: str) -> Any:
         from liucheng.feel._bigdate import add_days
 
         out = add_days(out, _timedelta(days=1))
-    return out
+    return with_nanos(out, _nano(m.group(4))) if out is not None else None
 
 
 _MAX_DURATION_DAYS = 999_999_999

@@ -25,14 +25,15 @@ within their case.
 (JSON/XML/SQLite). OCEL logs are read with :func:`read_ocel` into an :class:`OcelLog` and
 written with :func:`write_ocel`; :func:`read_log` flattens them on one object type.
 
-Sources: files today (``xes``, ``tabular``, ``ocel`` modules); the engine's own history will be
-another source producing the same frame.
+Sources: files (``xes``, ``tabular``, ``ocel`` modules) and the engine's own history
+(:func:`read_engine_log`; ``read_log`` takes a database URL or a Liucheng SQLite file too).
 """
 
 from __future__ import annotations
 
 from ._io import FORMATS, detect_format, read_log, write_log
 from ._schema import CORE_COLUMNS, ColumnMapping, EventLogError, parse_timestamps
+from .engine_log import is_engine_database, read_engine_log
 from .tabular import from_frame
 from .xes import read_xes, write_xes
 
@@ -43,7 +44,9 @@ __all__ = [
     "EventLogError",
     "detect_format",
     "from_frame",
+    "is_engine_database",
     "parse_timestamps",
+    "read_engine_log",
     "read_log",
     "read_xes",
     "write_log",

@@ -78,7 +78,8 @@ def read_log(
 
     Args:
         path: XES (``.xes``/``.xes.gz``), CSV, Parquet or OCEL 2.0 (JSON/XML/SQLite; OCEL 1.0
-            JSON too) file.
+            JSON too) file; or the engine's own database, as a URL (``sqlite:///liucheng.db``,
+            ``postgresql://…``) or a Liucheng SQLite file (see :mod:`.engine_log`).
         mapping: Column mapping for CSV/Parquet; for OCEL, ``mapping.case`` names the object
             type to flatten on (default: the type related to the most events).
         format: One of :data:`FORMATS`; ``None`` detects it from the name or content.
@@ -86,11 +87,19 @@ def read_log(
     Raises:
         EventLogError: The file is missing, unreadable or not valid for its format.
     """
+    if format in (None, "engine") and isinstance(path, str) and "://" in path:
+        from .engine_log import read_engine_log
+
+        return read_engine_log(path)
     p = Path(path)
     if not p.is_file():
         raise EventLogError(
             f"no such event-log file: {p}", code="history.file.missing", file=str(p)
         )
+    if format == "engine" or (format is None and _is_engine_db(p)):
+        from .engine_log import read_engine_log
+
+        return read_engine_log(f"sqlite:///{p.resolve()}")
     fmt = format or detect_format(p)
     if fmt == "xes":
         return read_xes(p)
@@ -107,6 +116,12 @@ def read_log(
         code="history.format.unknown",
         hint=f"use one of {', '.join(FORMATS)}",
     )
+
+
+def _is_engine_db(p: Path) -> bool:
+    from .engine_log import is_engine_database
+
+    return is_engine_database(p)
 
 
 def write_log(
