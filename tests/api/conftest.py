@@ -19,6 +19,7 @@ import pytest
 from tests.conftest import IN_CI, PG_ADMIN_URL
 
 DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct-horse-battery"
 ADMIN_PASSWORD = "admin-password-1"
 PEOPLE = ("anna", "bob", "carl", "dev", "olga", "worker", "mallory")
@@ -77,6 +78,10 @@ def start_server(database: str, workdir: Path, backend: str) -> Server:
         "LIUCHENG_LOGIN_RATE": "5",
         "LIUCHENG_MAX_BODY_BYTES": str(2 * 1024 * 1024),
         "LIUCHENG_LONG_POLL_MAX_S": "5",
+        "LIUCHENG_MAX_ATTACHMENT_BYTES": str(64 * 1024),
+        "LIUCHENG_ORG_CHECK_S": "0.5",
+        "LIUCHENG_APP": "tests.api.sla_app:registry",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
     }
     env.pop("LIUCHENG_CONFIG", None)
     cmd = [
@@ -132,7 +137,7 @@ def start_server(database: str, workdir: Path, backend: str) -> Server:
             )
             r.raise_for_status()
             server.tokens[person] = r.json()["token"]
-        for f in ("order.bpmn", "timer.bpmn", "discount.dmn"):
+        for f in ("order.bpmn", "timer.bpmn", "discount.dmn", "refund.bpmn"):
             r = c.post(
                 f"/deployments?name={f}",
                 content=(DATA / f).read_bytes(),

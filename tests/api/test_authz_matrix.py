@@ -115,6 +115,52 @@ CASES = [
         {"text": "hi"},
     ),
     Case(
+        "task form",
+        "GET",
+        "/tasks/{task}/form",
+        _expect(200, "admin anna carl", hidden="dev worker mallory"),
+    ),
+    Case(
+        "task attachments",
+        "GET",
+        "/tasks/{task}/attachments",
+        _expect(200, "admin anna carl", hidden="dev worker mallory"),
+    ),
+    Case(
+        "attach file",
+        "POST",
+        "/tasks/{task}/attachments?name=note.txt",
+        _expect(201, "admin anna carl", hidden="dev worker mallory"),
+        b"note",
+        "text/plain",
+    ),
+    Case(
+        "task slas",
+        "GET",
+        "/tasks/{task}/slas",
+        _expect(200, "admin anna carl", hidden="dev worker mallory"),
+    ),
+    Case(
+        "instance slas",
+        "GET",
+        "/process-instances/{pid}/slas",
+        _expect(200, "admin carl dev", hidden="anna worker mallory"),
+    ),
+    Case(
+        "update task",
+        "PATCH",
+        "/tasks/{task}",
+        _expect(200, "admin", "anna carl", "dev worker mallory"),
+        {"priority": 60},
+    ),
+    Case(
+        "rebalance",
+        "POST",
+        "/org/rebalance",
+        _expect(200, "admin", "anna carl dev worker mallory"),
+        {"person": "nobody"},
+    ),
+    Case(
         "fetch external",
         "POST",
         "/external-tasks/fetch-and-lock",
@@ -215,3 +261,41 @@ def test_claim_rules(server: Server, ctx: Ctx) -> None:
         with server.client(user) as c:
             statuses[user] = c.post(f"/tasks/{task}/complete", json={}).status_code
     assert statuses == {"bob": 403, "carl": 403, "anna": 200}
+
+
+def test_task_work_rules(server: Server) -> None:
+    """Unclaim, delegate and resolve: only the assignee (or delegate) works; others get 403,
+    those who may not see the task 404."""
+
+    def fresh() -> str:
+        with server.client("admin") as admin:
+            r = admin.post("/process-instances", json={"key": "order"})
+            pid = r.json()["id"]
+            task: str = admin.get("/tasks", params={"instance_id": pid}).json()["items"][0]["id"]
+        with server.client("anna") as anna:
+            assert anna.post(f"/tasks/{task}/claim").status_code == 200
+        return task
+
+    task = fresh()
+    got = {}
+    for user in ("mallory", "dev", "carl", "bob"):
+        with server.client(user) as c:
+            got[user] = (
+                c.post(f"/tasks/{task}/unclaim").status_code,
+                c.post(f"/tasks/{task}/delegate", json={"user": user}).status_code,
+                c.post(f"/tasks/{task}/resolve", json={}).status_code,
+            )
+    assert got == {
+        "mallory": (404, 404, 404),
+        "dev": (404, 404, 404),  # a process administrator does not see people's tasks
+        "carl": (403, 403, 403),
+        "bob": (403, 403, 403),
+    }
+    with server.client("anna") as anna:
+        assert anna.post(f"/tasks/{task}/delegate", json={"user": "bob"}).status_code == 200
+        # delegated: the owner may not resolve, the delegate may
+        assert anna.post(f"/tasks/{task}/resolve", json={}).status_code == 403
+    with server.client("bob") as bob:
+        assert bob.post(f"/tasks/{task}/resolve", json={}).status_code == 200
+    with server.client("anna") as anna:
+        assert anna.post(f"/tasks/{task}/unclaim").status_code == 200

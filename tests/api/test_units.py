@@ -102,3 +102,80 @@ def test_users_cli_adds_and_issues_tokens(tmp_path: Path, monkeypatch: pytest.Mo
         store.dispose()
     r = runner.invoke(app, ["users", "list", "-d", db])
     assert [u["id"] for u in json.loads(r.output)] == ["root"]
+
+
+_ORG = """people:
+  - {{id: anna, name: Anna, roles: [{role}]}}
+roles:
+  - {{id: {role}}}
+"""
+
+
+def test_organisation_is_consistent_across_server_processes(tmp_path: Path) -> None:
+    """Two services on one database (as two server processes): an import in one reaches the
+    other's cache and engine at its next check."""
+    from liucheng.api._core import Services
+
+    settings = Settings(database=f"sqlite:///{tmp_path / 'org.db'}", org_check_s=0.0)
+    one, two = Services(settings), Services(settings)
+    try:
+        assert one.org() is None and two.org() is None
+        one.import_org(_ORG.format(role="agent"), "admin")
+        org = two.org()
+        assert org is not None and org.people["anna"].roles == ("agent",)
+        assert two.engine.organisation is org  # the engine assigns with the new version
+        two.import_org(_ORG.format(role="lead"), "admin")
+        assert one.org().people["anna"].roles == ("lead",)  # type: ignore[union-attr]
+        assert one.engine.organisation.people["anna"].roles == ("lead",)
+        same = one.org()
+        assert one.org() is same  # unchanged version: not parsed again
+    finally:
+        one.stop()
+        two.stop()
+
+
+def _get_metrics(
+    settings: Settings, calls: list[tuple[str, dict[str, str]]]
+) -> list[tuple[int, str]]:
+    """``GET /metrics`` from each (client address, headers) on one application."""
+    import asyncio
+
+    import httpx
+
+    from liucheng.api import create_app
+
+    app = create_app(settings)
+
+    async def go() -> list[tuple[int, str]]:
+        out = []
+        for client, headers in calls:
+            transport = httpx.ASGITransport(app=app, client=(client, 40000))
+            async with httpx.AsyncClient(transport=transport, base_url="http://lc") as c:
+                r = await c.get("/metrics", headers=headers)
+                out.append((r.status_code, r.text))
+        return out
+
+    try:
+        return asyncio.run(go())
+    finally:
+        app.state.services.stop()
+
+
+def test_metrics_token(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    local, remote = _get_metrics(
+        Settings(database=db, run_jobs=False), [("127.0.0.1", {}), ("10.1.2.3", {})]
+    )
+    assert local[0] == 200  # no token: loopback only
+    assert remote[0] == 403 and "auth.forbidden" in remote[1]
+    tokened = Settings(database=db, run_jobs=False, metrics_token="s3cret-metrics")
+    none, bad, good = _get_metrics(
+        tokened,
+        [
+            ("127.0.0.1", {}),
+            ("10.1.2.3", {"Authorization": "Bearer nope"}),
+            ("10.1.2.3", {"Authorization": "Bearer s3cret-metrics"}),
+        ],
+    )
+    assert none[0] == 401 and bad[0] == 401
+    assert good[0] == 200 and "liucheng_process_instances_active" in good[1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import time
@@ -9,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -34,6 +35,7 @@ API_PREFIX = "/api/v1"
 log = logging.getLogger("liucheng.api")
 access_log = logging.getLogger("liucheng.api.access")
 _CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -239,9 +241,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.metrics = metrics
     install_error_handlers(app)
 
-    from . import _lifecycle, _r_auth, _r_definitions, _r_ops, _r_runtime
+    from . import _lifecycle, _r_auth, _r_definitions, _r_ops, _r_runtime, _r_tasks
 
-    for module in (_r_auth, _r_definitions, _r_runtime, _r_ops, _lifecycle):
+    for module in (_r_auth, _r_definitions, _r_runtime, _r_tasks, _r_ops, _lifecycle):
         app.include_router(module.router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
 
     @app.get("/health", tags=["operations"], summary="Liveness and database check")
@@ -263,7 +265,32 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         response_class=Response,
         responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
     )
-    def prometheus() -> Response:
+    def prometheus(request: Request) -> Response:
+        """Open to loopback clients unless ``metrics_token`` is set; then that bearer token is
+        required from everyone."""
+        token = settings.metrics_token
+        if token:
+            given = request.headers.get("authorization", "")
+            scheme, _, secret = given.partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                secret.strip().encode(), token.encode()
+            ):
+                return problem_response(
+                    401,
+                    "auth.required",
+                    "the metrics need the metrics token (Authorization: Bearer ...)",
+                    instance=request.url.path,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+        else:
+            host = request.client.host if request.client else ""
+            if host not in _LOOPBACK:
+                return problem_response(
+                    403,
+                    "auth.forbidden",
+                    "the metrics are open to loopback clients only (set metrics_token)",
+                    instance=request.url.path,
+                )
         return Response(metrics.render(svc), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     app.add_middleware(ObserveMiddleware, services=svc, metrics=metrics)

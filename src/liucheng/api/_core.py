@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from liucheng.engine import Engine
+from liucheng.engine import Engine, UserView
 from liucheng.errors import ConfigurationError, NotFoundError
 from liucheng.org import (
     Action,
@@ -79,11 +79,18 @@ class Services:
         self.users = Users(self.db)
         self.login_limiter = RateLimiter(settings.login_rate, 60.0)
         self._policy = self._load_policy()
+        # The engine enforces the same policy in its user views (claim, complete, ...).
+        engine.set_authorization(self._policy)
         self._org: Organisation | None = None
         self._org_loaded = False
+        # Version of the organisation in hand (id of its ``lc_api_org`` row; None: file/none)
+        # and when to look again whether another server process imported a newer one.
+        self._org_version: int | None = None
+        self._org_next_check = 0.0
         self._keys: dict[str, str] = {}
         self._lock = threading.Lock()
         self.executor: Any = None
+        self._installed = False
         self._audit_queue: list[dict[str, Any]] = []
         self._audit_cv = threading.Condition()
         self._audit_flush_lock = threading.Lock()
@@ -131,43 +138,67 @@ class Services:
         return self._policy
 
     def org(self) -> Organisation | None:
-        """The current organisation: the last one imported through the API, else the file."""
-        if self._org_loaded:
+        """The current organisation: the last one imported through the API, else the file.
+
+        Every server process caches it and looks at most every ``org_check_s`` seconds at the
+        newest stored version (one indexed ``max(id)`` query); when another process imported
+        a newer one, it is loaded and handed to the engine, so all processes agree.
+        """
+        now = time.monotonic()
+        if self._org_loaded and now < self._org_next_check:
             return self._org
         with self._lock:
+            if self._org_loaded and time.monotonic() < self._org_next_check:
+                return self._org
             with self.db.connect() as c:
-                row = c.execute(
-                    select(api_org.c.content).order_by(api_org.c.id.desc()).limit(1)
-                ).first()
-            if row is not None:
-                self._org = parse_org_text(row.content, "organisation")
-            elif self.settings.org_file:
-                from liucheng.org import load_organisation
+                version = c.execute(select(func.max(api_org.c.id))).scalar()
+                changed = not self._org_loaded or version != self._org_version
+                row = None
+                if changed and version is not None:
+                    row = c.execute(
+                        select(api_org.c.content).where(api_org.c.id == version)
+                    ).first()
+            if changed:
+                org: Organisation | None = None
+                if row is not None:
+                    org = parse_org_text(row.content, "organisation")
+                elif self.settings.org_file:
+                    from liucheng.org import load_organisation
 
-                self._org = load_organisation(self.settings.org_file)
-            self._org_loaded = True
+                    org = load_organisation(self.settings.org_file)
+                self._org, self._org_version, self._org_loaded = org, version, True
+                self._share_org(org)
+            self._org_next_check = time.monotonic() + self.settings.org_check_s
         return self._org
 
-    def import_org(self, text: str, actor: str) -> Organisation:
-        """Validate and store a new organisation version (YAML or JSON text)."""
+    def import_org(self, text: str, actor: str, *, rebalance: bool = False) -> list[Any]:
+        """Validate and store a new organisation version (YAML or JSON text) and hand it to the
+        engine (:meth:`Engine.set_organisation`); with ``rebalance`` the open work of everyone
+        absent now moves. Returns the re-balancing decisions."""
         org = parse_org_text(text, "organisation")
         with self.db.begin() as c:
-            c.execute(
+            result = c.execute(
                 insert(api_org).values(
                     content=text, imported_at=_dt.datetime.now(_dt.UTC), imported_by=actor
                 )
             )
+            version = result.inserted_primary_key[0] if result.inserted_primary_key else None
         with self._lock:
-            self._org = org
-            self._org_loaded = True
-        self._share_org(org)
-        return org
+            self._org, self._org_version, self._org_loaded = org, version, True
+            self._org_next_check = time.monotonic() + self.settings.org_check_s
+            decisions = self.engine.set_organisation(org, rebalance=rebalance)
+        return decisions
 
     def _share_org(self, org: Organisation | None) -> None:
         """Hand the organisation to the engine (assignment strategies, org FEEL functions)."""
-        setter = getattr(self.engine, "set_organisation", None)
-        if org is not None and setter is not None:
-            setter(org)
+        if org is not None:
+            self.engine.set_organisation(org)
+
+    def view(self, caller: Caller) -> UserView:
+        """The engine as the caller (its methods enforce the policy and record refusals)."""
+        extra = (*caller.user.groups, ADMIN_GROUP) if caller.user.is_admin else caller.user.groups
+        self.org()  # the engine holds the current organisation
+        return self.engine.as_user(caller.id, groups=extra)
 
     def authenticate(self, secret: str) -> UserRecord:
         """The user of a bearer secret: our API/session tokens, or an OIDC JWT."""
@@ -335,8 +366,13 @@ class Services:
     def start(self) -> None:
         """Bootstrap, then start the audit writer and the job executor (when configured)."""
         s = self.settings
+        if s.app and not self._installed:
+            from liucheng.jobs import load_registry
+
+            load_registry(s.app).install(self.engine)
+            self._installed = True
         self.bootstrap()
-        self._share_org(self.org())
+        self.org()
         if self._audit_thread is None:
             self._audit_stop = False
             self._audit_thread = threading.Thread(

@@ -117,7 +117,10 @@ def status_of(exc: LiuchengError) -> int:
     if isinstance(exc, ModelError | DmnError | FeelError):
         return 422
     if isinstance(exc, EngineError):
-        return 409 if exc.code.endswith((".locked", ".state", ".claimed")) else 422
+        conflict = (".locked", ".state", ".claimed", ".delegated", ".not_delegated")
+        return 409 if exc.code.endswith(conflict) else 422
+    if exc.code == "engine.form.rejected":
+        return 422  # a form submission with field errors: the body is of the wrong shape
     if isinstance(exc, ValidationError | ConfigurationError):
         return 400
     return 400
@@ -163,12 +166,20 @@ def install_error_handlers(app: FastAPI) -> None:
         details = exc.details or None
         if isinstance(exc, AuthorizationError):
             details = None  # the decision names resources: logged, not shown
+        errors = None
+        if exc.code == "engine.form.rejected" and isinstance(details, dict):
+            errors = details.get("errors")  # every field error, as for bodies of wrong shape
         return problem_response(
             status,
             exc.code,
             exc.message,
             instance=request.url.path,
-            extra={"hint": exc.hint, "element_id": exc.element_id, "details": details},
+            extra={
+                "hint": exc.hint,
+                "element_id": exc.element_id,
+                "details": details,
+                "errors": errors,
+            },
             headers=headers,
         )
 
@@ -218,10 +229,14 @@ def install_error_handlers(app: FastAPI) -> None:
 # ---------------------------------------------------------------------------- dependencies
 
 
-def services(request: Request) -> Services:
-    """The application's services."""
+def _services(request: Request) -> Services:
     svc: Services = request.app.state.services
     return svc
+
+
+async def services(request: Request) -> Services:
+    """The application's services (async: no I/O, so no thread-pool hop per request)."""
+    return _services(request)
 
 
 _bearer = HTTPBearer(auto_error=False, description="API token or session token")
@@ -233,7 +248,7 @@ def _caller(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     cookie: Annotated[str | None, Depends(_cookie)],
 ) -> Caller:
-    svc = services(request)
+    svc = _services(request)
     secret = bearer.credentials if bearer is not None else cookie
     if not secret:
         raise AuthenticationError("authentication required")
@@ -267,7 +282,23 @@ class Paging:
         self.sort = sort
 
 
-PagingDep = Annotated[Paging, Depends(Paging)]
+async def _paging(
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000, description="Rows to skip")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Most rows to return")] = 50,
+    sort: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            pattern=r"^-?[a-z_]+(,-?[a-z_]+)*$",
+            description="Comma-separated fields; '-' in front sorts descending",
+        ),
+    ] = None,
+) -> Paging:
+    # async: plain parameter handling should not cost a thread-pool hop per request
+    return Paging(offset, limit, sort)
+
+
+PagingDep = Annotated[Paging, Depends(_paging)]
 
 
 def page_of(

@@ -466,12 +466,49 @@ def calendars(caller: CallerDep, svc: ServicesDep, paging: PagingDep) -> Any:
         }
     },
 )
-async def import_org(request: Request, caller: CallerDep, svc: ServicesDep) -> Any:
+async def import_org(
+    request: Request,
+    caller: CallerDep,
+    svc: ServicesDep,
+    rebalance: Annotated[
+        bool, Query(description="move the open work of everyone absent in the new version")
+    ] = False,
+) -> Any:
+    """Stores a new organisation version and hands it to the engine
+    (``Engine.set_organisation``); every server process picks it up within ``org_check_s``."""
     svc.require(caller, Action.ADMIN_ORG, "org")
     body = await request.body()
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise ValidationError("the organisation must be UTF-8 text", code="org.encoding") from None
-    org = await run_in_threadpool(svc.import_org, text, caller.id)
-    return {"people": len(org.people), "departments": len(org.departments), "imported": True}
+    decisions = await run_in_threadpool(
+        lambda: svc.import_org(text, caller.id, rebalance=rebalance)
+    )
+    org = svc.org()
+    return {
+        "people": len(org.people) if org else 0,
+        "departments": len(org.departments) if org else 0,
+        "imported": True,
+        "rebalanced": [jsonable(_decision(d)) for d in decisions],
+    }
+
+
+class RebalanceBody(BaseModel):
+    """Whose open work to move (omitted: everyone absent now)."""
+
+    person: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+def _decision(d: Any) -> Any:
+    to_dict = getattr(d, "to_dict", None)
+    return to_dict() if callable(to_dict) else d
+
+
+@router.post("/org/rebalance", tags=["organisation"], summary="Re-balance open work")
+def rebalance_work(body: RebalanceBody, caller: CallerDep, svc: ServicesDep) -> Any:
+    """Moves the open tasks of everyone absent now (or all of ``person``'s) with each task's
+    assignment strategy (``Engine.rebalance``; an ``assignment`` history record each)."""
+    svc.require(caller, Action.ADMIN_ORG, "org")
+    decisions = svc.view(caller).rebalance(body.person)
+    return {"items": [jsonable(_decision(d)) for d in decisions], "total": len(decisions)}

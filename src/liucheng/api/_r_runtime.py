@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import insert, select
 
-from liucheng.engine.ports import InstanceRecord, TaskRecord
+from liucheng.engine.ports import InstanceRecord
 from liucheng.errors import NotFoundError, ValidationError
 from liucheng.org import Action
-from liucheng.store._api_schema import api_task_comment
 
 from ._core import Caller, Services
 from ._http import CallerDep, PagingDep, ServicesDep, page_of
 from ._json import jsonable, record_dict
 
-__all__ = ["instance_visible", "router", "visible_task"]
+__all__ = ["instance_visible", "live_instance", "router"]
 
 router = APIRouter()
 
@@ -284,191 +281,28 @@ def activity_instances(instance_id: Id, caller: CallerDep, svc: ServicesDep) -> 
     }
 
 
-# ---------------------------------------------------------------------------- tasks
-
-
-def _task_dict(svc: Services, t: TaskRecord) -> dict[str, Any]:
-    out = record_dict(t)
-    out["process_key"] = svc.key_of(t.definition_id)
-    return out
-
-
-def visible_task(svc: Services, caller: Caller, task_id: str) -> TaskRecord:
-    """An open task the caller may see (else 404: others' tasks do not exist for them)."""
-    rows = svc.engine.tasks(id=task_id)
-    if not rows or not svc.allowed(caller, Action.SEE_TASK, svc.task_resource(rows[0])):
-        raise NotFoundError(f"task '{task_id}' is not open", code="engine.task.not_found")
-    task: TaskRecord = rows[0]
-    return task
-
-
-@router.get("/tasks", tags=["tasks"], summary="The task list")
-def list_tasks(
-    *,
-    caller: CallerDep,
-    svc: ServicesDep,
-    paging: PagingDep,
-    mine: Annotated[bool, Query(description="assigned to me")] = False,
-    my_groups: Annotated[bool, Query(description="candidate group is one of mine")] = False,
-    candidate: Annotated[bool, Query(description="I am a candidate (user or group)")] = False,
-    unassigned: bool = False,
-    assignee: Annotated[str | None, Query(max_length=200)] = None,
-    candidate_group: Annotated[str | None, Query(max_length=200)] = None,
-    process_key: Annotated[str | None, Query(max_length=200)] = None,
-    instance_id: Annotated[str | None, Query(max_length=200)] = None,
-    element_id: Annotated[str | None, Query(max_length=200)] = None,
-    overdue: bool = False,
-) -> Any:
-    filters: dict[str, Any] = {}
-    if mine:
-        filters["assignee"] = caller.id
-    elif assignee is not None:
-        filters["assignee"] = assignee
-    elif unassigned:
-        filters["assignee"] = None
-    if instance_id is not None:
-        filters["instance_id"] = instance_id
-    if element_id is not None:
-        filters["element_id"] = element_id
-    groups = set(caller.principal.groups)
-    now = _dt.datetime.now(_dt.UTC)
-    out: list[dict[str, Any]] = []
-    for t in svc.engine.tasks(**filters):
-        if unassigned and t.assignee is not None:
-            continue
-        if my_groups and not groups.intersection(t.candidate_groups or ()):
-            continue
-        if candidate and not (
-            caller.id in (t.candidate_users or ()) or groups.intersection(t.candidate_groups or ())
-        ):
-            continue
-        if candidate_group is not None and candidate_group not in (t.candidate_groups or ()):
-            continue
-        if overdue and (t.due_at is None or t.due_at > now):
-            continue
-        if process_key is not None and svc.key_of(t.definition_id) != process_key:
-            continue
-        if not svc.allowed(caller, Action.SEE_TASK, svc.task_resource(t)):
-            continue
-        out.append(_task_dict(svc, t))
-    return page_of(
-        out,
-        paging,
-        ("created_at", "priority", "due_at", "name", "assignee", "process_key"),
-        default="created_at",
-    )
-
-
-@router.get("/tasks/{task_id}", tags=["tasks"], summary="A task")
-def get_task(task_id: Id, caller: CallerDep, svc: ServicesDep) -> Any:
-    return _task_dict(svc, visible_task(svc, caller, task_id))
-
-
-@router.get("/tasks/{task_id}/form", tags=["tasks"], summary="The task's form (JSON schema)")
-def get_task_form(task_id: Id, caller: CallerDep, svc: ServicesDep) -> Any:
-    visible_task(svc, caller, task_id)
-    task_form = getattr(svc.engine, "task_form", None)
-    form = task_form(task_id) if task_form is not None else None
-    return {"task_id": task_id, "form": jsonable(form)}
-
-
-@router.post("/tasks/{task_id}/claim", tags=["tasks"], summary="Claim a task")
-def claim_task(task_id: Id, caller: CallerDep, svc: ServicesDep) -> Any:
-    task = visible_task(svc, caller, task_id)
-    if task.assignee == caller.id:
-        return _task_dict(svc, task)
-    svc.require(caller, Action.CLAIM_TASK, svc.task_resource(task))
-    claim = getattr(svc.engine, "claim", None)
-    if claim is not None:
-        # The engine's claim checks, inside its transaction, that nobody took it meanwhile.
-        claim(task_id, caller.id, actor=caller.id)
-    else:  # pragma: no cover - engines without claim
-        svc.engine.assign_task(task_id, caller.id, actor=caller.id)
-    return _task_dict(svc, dataclasses.replace(task, assignee=caller.id))
-
-
-@router.post("/tasks/{task_id}/unclaim", tags=["tasks"], summary="Give a task back")
-def unclaim_task(task_id: Id, caller: CallerDep, svc: ServicesDep) -> Any:
-    task = visible_task(svc, caller, task_id)
-    res = svc.task_resource(task)
-    if task.assignee != caller.id:
-        svc.require(caller, Action.ADMIN_DEFINITIONS, f"definition:{res.process_id}")
-    unclaim = getattr(svc.engine, "unclaim", None)
-    if unclaim is not None:
-        unclaim(task_id, actor=caller.id)
-    else:  # pragma: no cover - engines without unclaim
-        svc.engine.assign_task(task_id, None, actor=caller.id)
-    return {"id": task_id, "assignee": None}
-
-
-class AssignBody(BaseModel):
-    """New assignee (``null`` clears it)."""
-
-    assignee: str | None = Field(max_length=200)
-
-
-@router.post("/tasks/{task_id}/assign", tags=["tasks"], summary="Assign or delegate a task")
-def assign_task(task_id: Id, body: AssignBody, caller: CallerDep, svc: ServicesDep) -> Any:
-    task = visible_task(svc, caller, task_id)
-    res = svc.task_resource(task)
-    if task.assignee == caller.id:
-        svc.require(caller, Action.WORK_TASK, res)  # the assignee delegates
-    else:
-        svc.require(caller, Action.ADMIN_DEFINITIONS, f"definition:{res.process_id}")
-    svc.engine.assign_task(task_id, body.assignee, actor=caller.id)
-    return {"id": task_id, "assignee": body.assignee}
-
-
-class CompleteBody(BaseModel):
-    """Form data of the completed task."""
-
-    variables: Vars = Field(default_factory=dict)
-
-
-@router.post("/tasks/{task_id}/complete", tags=["tasks"], summary="Complete a task")
-def complete_task(task_id: Id, body: CompleteBody, caller: CallerDep, svc: ServicesDep) -> Any:
-    task = visible_task(svc, caller, task_id)
-    svc.require(caller, Action.WORK_TASK, svc.task_resource(task))
-    svc.engine.complete_task(task_id, body.variables, actor=caller.id)
-    return {"id": task_id, "completed": True, "instance_id": task.instance_id}
-
-
-class CommentBody(BaseModel):
-    """A comment."""
-
-    text: str = Field(min_length=1, max_length=10_000)
-
-
-@router.get("/tasks/{task_id}/comments", tags=["tasks"], summary="Comments on a task")
-def list_comments(task_id: Id, caller: CallerDep, svc: ServicesDep, paging: PagingDep) -> Any:
-    visible_task(svc, caller, task_id)
-    with svc.db.connect() as c:
-        rows = c.execute(
-            select(api_task_comment)
-            .where(api_task_comment.c.task_id == task_id)
-            .order_by(api_task_comment.c.id)
-        ).all()
-    items = [{"id": r.id, "at": r.at.isoformat(), "author": r.author, "text": r.text} for r in rows]
-    return page_of(items, paging, ("at", "author"))
-
-
-@router.post(
-    "/tasks/{task_id}/comments", tags=["tasks"], status_code=201, summary="Comment on a task"
+@router.get(
+    "/process-instances/{instance_id}/slas",
+    tags=["process instances"],
+    summary="SLA clocks of a process instance",
 )
-def add_comment(task_id: Id, body: CommentBody, caller: CallerDep, svc: ServicesDep) -> Any:
-    task = visible_task(svc, caller, task_id)
-    now = _dt.datetime.now(_dt.UTC)
-    with svc.db.begin() as c:
-        c.execute(
-            insert(api_task_comment).values(
-                task_id=task_id,
-                instance_id=task.instance_id,
-                at=now,
-                author=caller.id,
-                text=body.text,
-            )
+def instance_slas(instance_id: Id, caller: CallerDep, svc: ServicesDep) -> Any:
+    """Running clocks (process and task clocks of the instance) with their state now, and the
+    final states of finished clocks (``finished``: status met or breached)."""
+    rec = svc.engine.get_instance(instance_id)
+    key = rec.key if rec is not None else None
+    if rec is None:
+        starts = svc.engine.history(instance_id=instance_id, kind="process_start")
+        if starts and starts[0].definition_id is not None:
+            key = svc.key_of(starts[0].definition_id)
+    if key is None or not instance_visible(svc, caller, key):
+        raise NotFoundError(
+            f"process instance '{instance_id}' does not exist", code="engine.instance.not_found"
         )
-    return {"task_id": task_id, "at": now.isoformat(), "author": caller.id, "text": body.text}
+    return {
+        "running": [jsonable(c.to_dict()) for c in svc.engine.sla_clocks(instance_id=instance_id)],
+        "finished": jsonable(svc.engine.sla_results(instance_id)),
+    }
 
 
 # ---------------------------------------------------------------------------- events

@@ -40,6 +40,15 @@ class Settings:
         oidc_jwks: JWKS URL or file with the issuer's signing keys.
         oidc_user_claim: Claim naming the user (default ``preferred_username``, else ``sub``).
         oidc_groups_claim: Claim listing the user's groups.
+        metrics_token: Bearer token ``GET /metrics`` requires (empty: open to loopback clients
+            only, refused with 403 to any other address).
+        max_attachment_bytes: Largest task attachment accepted (413 above; also capped by
+            ``max_body_bytes``).
+        app: ``module:registry`` (a ``liucheng.jobs.Registry``) installed on the engine at
+            start: service handlers and setup hooks (SLA registrations, forms in code), the same
+            as ``liucheng worker --app``.
+        org_check_s: How often (seconds) a server process checks whether another process
+            imported a new organisation version (0: on every request).
     """
 
     database: str = "sqlite:///liucheng.db"
@@ -61,6 +70,10 @@ class Settings:
     oidc_jwks: str = ""
     oidc_user_claim: str = "preferred_username"
     oidc_groups_claim: str = "groups"
+    metrics_token: str = field(default="", repr=False)
+    max_attachment_bytes: int = 2 * 1024 * 1024
+    org_check_s: float = 2.0
+    app: str = ""
 
     @classmethod
     def from_env(cls, base: Settings | None = None, file: str | Path | None = None) -> Settings:

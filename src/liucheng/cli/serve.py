@@ -47,6 +47,10 @@ def serve(
         list[str] | None, typer.Option(help="Allow this origin (CORS); repeatable.")
     ] = None,
     log_level: Annotated[str, typer.Option(help="Log level.")] = "INFO",
+    handlers: Annotated[
+        str | None,
+        typer.Option("--app", help="module:registry with service handlers and setup hooks (SLAs)."),
+    ] = None,
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="Server processes (one job executor each).")
     ] = 1,
@@ -68,6 +72,8 @@ def serve(
         changes["database"] = database
     if org:
         changes["org_file"] = org
+    if handlers:
+        changes["app"] = handlers
     if policy:
         changes["policy_file"] = policy
     if insecure_cookies:
@@ -82,6 +88,9 @@ def serve(
         "log_config": None,
         "access_log": False,
         "timeout_graceful_shutdown": 20,
+        # Longer than uvicorn's 5 s, so a pooled client connection idle while others were
+        # served is not closed under a request in flight (RemoteProtocolError under load).
+        "timeout_keep_alive": 75,
         "server_header": False,
     }
     if workers == 1:
