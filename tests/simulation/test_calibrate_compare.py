@@ -156,8 +156,10 @@ def test_cli_run_compare_and_calibrate(tmp_path: Path) -> None:
 
 
 def test_cli_errors_are_clean(tmp_path: Path) -> None:
+    exe = Path(sys.executable).parent / "liucheng"
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "liucheng.cli"]
     proc = subprocess.run(
-        [sys.executable, "-m", "liucheng.cli", "simulate", str(MM), str(tmp_path / "missing.yaml")],
+        [*command, "simulate", str(MM), str(tmp_path / "missing.yaml")],
         capture_output=True,
         text=True,
         check=False,

@@ -36,13 +36,55 @@ def _usage(message: str) -> ValidationError:
     )
 
 
-def _model_for(scenario_path: Path, scenario: Any, model: Path | None) -> Path:
+def _write(path: Path, data: str | bytes, what: str) -> None:
+    """Write an output file, turning an OS error into a clean message (exit 2)."""
+    try:
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+        else:
+            path.write_text(data, "utf-8")
+    except OSError as exc:
+        raise ValidationError(
+            f"cannot write the {what} to '{path}': {exc.strerror or exc}",
+            code="cli.simulate.output",
+            hint="check that the directory exists and is writable",
+        ) from None
+
+
+def _check_numbers(replications: int | None, seed: int | None) -> None:
+    if replications is not None and replications < 1:
+        raise ValidationError(
+            f"--replications must be >= 1, got {replications}", code="cli.simulate.usage"
+        )
+    if seed is not None and seed < 0:
+        raise ValidationError(f"--seed must be >= 0, got {seed}", code="cli.simulate.usage")
+
+
+def _model_for(scenario_path: Path, named: Any, model: Path | None) -> Path:
     if model is not None:
         return model
-    if scenario.model:
-        p = Path(scenario.model)
+    if isinstance(named, str) and named:
+        p = Path(named)
         return p if p.is_absolute() else scenario_path.parent / p
     raise _usage(f"no BPMN model for {scenario_path}: give MODEL.bpmn or set 'model' in it")
+
+
+def _load(scenario_path: Path | None, model: Path | None) -> tuple[Any, Path]:
+    """The scenario (YAML over the model's BPSim/Camunda parameters) and the model path."""
+    from liucheng.simulation._errors import ScenarioError
+    from liucheng.simulation._files import load_document
+    from liucheng.simulation.bpsim import scenario_for_model
+
+    if scenario_path is None:
+        assert model is not None
+        return scenario_for_model(model), model
+    document = load_document(scenario_path, error=ScenarioError)
+    if not isinstance(document, dict):
+        raise ScenarioError(
+            "a scenario must be a mapping at the top level", file=str(scenario_path)
+        )
+    model_path = _model_for(scenario_path, document.get("model"), model)
+    return scenario_for_model(model_path, document, file=str(scenario_path)), model_path
 
 
 def _fmt_seconds(est: dict[str, Any] | None) -> str:
@@ -83,6 +125,13 @@ def simulate_command(
     no_calendars: Annotated[
         bool, typer.Option("--no-calendars", help="Calibrate: pools always on duty.")
     ] = False,
+    discovery: Annotated[
+        str,
+        typer.Option(
+            "--discovery",
+            help="Calibrate without --model: directly-follows (default) or inductive.",
+        ),
+    ] = "directly-follows",
     check: Annotated[
         bool,
         typer.Option("--check/--no-check", help="Calibrate: simulate and report the distance."),
@@ -97,6 +146,20 @@ def simulate_command(
 ) -> None:
     """Simulate a BPMN model under a scenario, calibrate a scenario from a log, or compare."""
     words = list(args or [])
+    _check_numbers(replications, seed)
+    for path, what in ((log, "log"), (svg, "chart"), (output, "scenario")):
+        # refuse before simulating, not after
+        if path is not None and not path.parent.is_dir():
+            raise ValidationError(
+                f"cannot write the {what} to '{path}': no directory '{path.parent}'",
+                code="cli.simulate.output",
+            )
+    if executor not in ("auto", "engine", "compiled"):
+        raise ValidationError(
+            f"unknown --executor {executor!r}",
+            code="cli.simulate.usage",
+            hint="auto, engine or compiled",
+        )
     if calibrate is not None or (words and words[0] == "calibrate"):
         source = calibrate
         if source is None:
@@ -105,7 +168,9 @@ def simulate_command(
             source = Path(words[1])
         elif words:
             raise _usage("--calibrate takes no other arguments")
-        _calibrate(source, model, output, json_out, replications, seed, no_calendars, check)
+        _calibrate(
+            source, model, output, json_out, replications, seed, no_calendars, check, discovery
+        )
         return
     if words and words[0] == "compare":
         if len(words) < 3:
@@ -115,6 +180,10 @@ def simulate_command(
     if words and words[0] == "run":
         words = words[1:]
     if len(words) == 1:
+        if words[0].lower().endswith((".bpmn", ".xml")):
+            # a model carrying its own BPSim/Camunda simulation parameters
+            _run(Path(words[0]), None, json_out, log, replications, seed, executor)
+            return
         model_path, scenario_path = None, Path(words[0])
     elif len(words) == 2:
         model_path, scenario_path = Path(words[0]), Path(words[1])
@@ -125,35 +194,52 @@ def simulate_command(
 
 def _run(
     model: Path | None,
-    scenario_path: Path,
+    scenario_path: Path | None,
     json_out: bool,
     log: Path | None,
     replications: int | None,
     seed: int | None,
     executor: str = "auto",
 ) -> None:
-    from liucheng.simulation import load_scenario
     from liucheng.simulation.results import simulate
 
-    scenario = load_scenario(scenario_path)
-    model_path = _model_for(scenario_path, scenario, model)
+    scenario, model_path = _load(scenario_path, model)
     result = simulate(
         model_path,
         scenario,
         replications=replications,
         seed=seed,
-        base_dir=scenario_path.parent,
+        base_dir=(scenario_path or model_path).parent,
         executor=executor,
     )
     if log is not None:
         from liucheng.history import write_log
 
-        write_log(result.event_log(), log)
+        if not log.parent.is_dir():
+            raise ValidationError(
+                f"cannot write the log to '{log}': no directory '{log.parent}'",
+                code="cli.simulate.output",
+            )
+        try:
+            write_log(result.event_log(), log)
+        except OSError as exc:
+            raise ValidationError(
+                f"cannot write the log to '{log}': {exc.strerror or exc}",
+                code="cli.simulate.output",
+            ) from None
     kpis = result.kpis()
+    limits = kpis["limits"]
+    if limits["truncated_replications"]:
+        typer.echo(
+            f"warning: {len(limits['truncated_replications'])} replication(s) stopped at "
+            f"{', '.join(limits['reasons'])} with events still due (cases left open)",
+            err=True,
+        )
     if json_out:
         _emit(kpis)
         return
-    typer.echo(f"{kpis['scenario'] or scenario_path.name}: {kpis['replications']} replication(s)")
+    label = kpis["scenario"] or (scenario_path or model_path).name
+    typer.echo(f"{label}: {kpis['replications']} replication(s)")
     cases = kpis["cases"]
     typer.echo(
         f"  cases completed: {cases.get('completed', {}).get('mean', 0):.1f} "
@@ -181,6 +267,7 @@ def _calibrate(
     seed: int | None,
     no_calendars: bool,
     check: bool,
+    discovery: str = "directly-follows",
 ) -> None:
     import yaml
 
@@ -189,19 +276,25 @@ def _calibrate(
     from liucheng.simulation.results import simulate
 
     real = read_log(source)
-    cal = calibrate(real, model=model, resource_calendars=not no_calendars, seed=seed or 1)
+    cal = calibrate(
+        real,
+        model=model,
+        resource_calendars=not no_calendars,
+        seed=seed or 1,
+        discovery=discovery,
+    )
     scenario = cal.scenario
     model_path: Path | None = model
     if output is not None and cal.discovered:
         model_path = output.with_suffix(".bpmn")
-        model_path.write_bytes(cal.model_xml)
+        _write(model_path, cal.model_xml, "model")
     if output is not None:
         data = json.loads(scenario.model_dump_json(exclude_none=True))
         if model_path is not None:
             data["model"] = (
                 model_path.name if model_path.parent == output.parent else str(model_path)
             )
-        output.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "utf-8")
+        _write(output, yaml.safe_dump(data, sort_keys=False, allow_unicode=True), "scenario")
     report: dict[str, Any] = {
         "scenario": str(output) if output else None,
         "model": str(model_path) if model_path else None,
@@ -240,11 +333,11 @@ def _compare(
     seed: int | None,
     svg: Path | None,
 ) -> None:
-    from liucheng.simulation import load_scenario
     from liucheng.simulation.compare import compare
 
-    scenarios = [load_scenario(p) for p in paths]
-    models = [_model_for(p, s, model) for p, s in zip(paths, scenarios, strict=True)]
+    loaded = [_load(p, model) for p in paths]
+    scenarios = [s for s, _ in loaded]
+    models = [m for _, m in loaded]
     names = [s.name or p.stem for p, s in zip(paths, scenarios, strict=True)]
     names = [
         n if names.count(n) == 1 else f"{n} ({p.name})" for n, p in zip(names, paths, strict=True)
@@ -258,7 +351,7 @@ def _compare(
         base_dir=paths[0].parent,
     )
     if svg is not None:
-        svg.write_text(comparison.svg(), "utf-8")
+        _write(svg, comparison.svg(), "chart")
     if json_out:
         _emit(comparison.to_dict())
         return

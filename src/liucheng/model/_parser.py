@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -13,9 +14,9 @@ from liucheng.errors import ModelError, XmlSecurityError
 
 from ._base import REGISTRY, BaseElement, FieldSpec
 from ._definitions import Definitions, field_specs
-from ._xml import BPMN_NS, XmlNode, clark, split_clark
+from ._xml import BPMN_NS, WELL_KNOWN_NAMESPACES, XmlNode, clark, split_clark
 
-__all__ = ["DEFAULT_MAX_BYTES", "parse_bpmn", "parse_xml_bytes"]
+__all__ = ["DEFAULT_MAX_BYTES", "INVALID", "convert_attr", "parse_bpmn", "parse_xml_bytes"]
 
 #: Size limit (bytes): documents of this size or more are refused before parsing.
 DEFAULT_MAX_BYTES = 50_000_000
@@ -23,6 +24,9 @@ DEFAULT_MAX_BYTES = 50_000_000
 _NS_DECL = re.compile(rb"""xmlns:([A-Za-z_][\w.\-]*)\s*=\s*["']([^"']*)["']""")
 _DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype")
 _ENCODING_DECL = re.compile(r"^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*[\"'][^\"']*[\"']")
+
+_INT = re.compile(r"[+-]?[0-9]+\Z")
+_FLOAT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
 
 _Table = dict[str, tuple[str, FieldSpec, type[BaseElement] | None]]
 
@@ -62,11 +66,11 @@ def _tables(cls: type[BaseElement]) -> tuple[dict[str, tuple[str, str]], _Table,
     return attrs, kids, own_text
 
 
-_INVALID = object()
+INVALID = object()
 
 
-def _convert(value: str, conv: str) -> Any:
-    """Typed attribute value, or ``_INVALID`` (the raw text is then kept as an extra attribute,
+def convert_attr(value: str, conv: str) -> Any:
+    """Typed attribute value, or ``INVALID`` (the raw text is then kept as an extra attribute,
     so the document still loads and round-trips; validation reports it)."""
     if conv == "str":
         return value
@@ -78,13 +82,18 @@ def _convert(value: str, conv: str) -> Any:
                 return True
             if low in ("false", "0"):
                 return False
-            return _INVALID
+            return INVALID
+        # XSD lexical forms only: Python's int()/float() also take "1_000", "inf", "nan" and
+        # non-ASCII digits, none of which a BPMN tool means as a number.
         if conv == "int":
-            return int(text)
+            return int(text) if _INT.match(text) else INVALID
         if conv == "float":
-            return float(text)
+            if not _FLOAT.match(text):
+                return INVALID
+            number = float(text)
+            return number if math.isfinite(number) else INVALID
     except ValueError:
-        return _INVALID
+        return INVALID
     return value  # pragma: no cover - unknown conv
 
 
@@ -116,11 +125,15 @@ def _element(el: Any, cls: type[BaseElement]) -> BaseElement:
         if hit is None:
             extra.append((key, value))
             continue
-        converted = _convert(value, hit[1])
-        if converted is _INVALID:
+        converted = convert_attr(value, hit[1])
+        if converted is INVALID:
             extra.append((key, value))
         else:
             kwargs[hit[0]] = converted
+            if hit[1] == "bool" and value not in ("true", "false"):
+                # Keep the spelling ("True", "1") so the file round-trips as written; the
+                # writer only uses it while it still means the typed value.
+                extra.append((key, value))
     lists: dict[str, list[Any]] = {}
     extra_children: list[XmlNode] = []
     for sub in el:
@@ -138,6 +151,10 @@ def _element(el: Any, cls: type[BaseElement]) -> BaseElement:
                 extra_children.append(_node(sub))
             else:
                 kwargs[name] = tuple(_node(c) for c in sub if isinstance(c.tag, str))
+                if sub.attrib or _blank(sub.text):
+                    # Attributes or loose text the field cannot hold: keep the element as
+                    # written too; the writer uses it while it matches the field.
+                    extra_children.append(_node(sub))
         elif kind == "texts":
             lists.setdefault(name, []).append((sub.text or "").strip())
         elif kind == "raw":
@@ -145,6 +162,13 @@ def _element(el: Any, cls: type[BaseElement]) -> BaseElement:
         elif kind == "text1":
             if name in kwargs:
                 extra_children.append(_node(sub))
+            elif sub.attrib or len(sub):
+                # Rich text (XHTML in an annotation) or attributes: the field gets the whole
+                # text, the element is kept as written for the writer (see ``_shadow``).
+                node = _node(sub)
+                extra_children.append(node)
+                text = node.text_content
+                kwargs[name] = text if spec.conv == "raw" else text.strip()
             else:
                 text = sub.text or ""
                 kwargs[name] = text if spec.conv == "raw" else text.strip()
@@ -247,6 +271,127 @@ def _check_prolog(data: bytes, name: str) -> None:
         start = end + 2
 
 
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def _move_leading_space(data: bytes) -> bytes:
+    """Move blank lines before the XML declaration to just after it.
+
+    Some exporters (and files pasted from elsewhere) start with whitespace, which XML forbids
+    before ``<?xml``; moving it keeps every later line number where it was.
+    """
+    bom = _UTF8_BOM if data.startswith(_UTF8_BOM) else b""
+    body = data[len(bom) :]
+    stripped = body.lstrip(b" \t\r\n")
+    if len(stripped) == len(body) or not stripped.startswith(b"<?xml"):
+        return data
+    end = stripped.find(b"?>")
+    if end < 0:
+        return data
+    return bom + stripped[: end + 2] + body[: len(body) - len(stripped)] + stripped[end + 2 :]
+
+
+def _syntax_hint(msg: str) -> str:
+    low = msg.lower()
+    if "encoding" in low:
+        return (
+            "the bytes do not match the declared encoding; save the file as UTF-8 or fix "
+            "encoding=... in the <?xml ...?> declaration"
+        )
+    if "not a valid uri" in low:
+        return "a namespace declaration (xmlns:...) is not a valid URI; fix or remove it"
+    if "depth" in low:
+        return "elements are nested more than 256 levels deep, which is refused"
+    return "the file is not valid XML; open it in a BPMN modeller or an XML editor to fix it"
+
+
+def _parser() -> Any:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_pis=True,
+        # Without comments, text split by a comment (``a<!-- -->b``) is one text node, as
+        # every other XML reader sees it.
+        remove_comments=True,
+        collect_ids=False,
+    )
+
+
+_UNDEFINED_PREFIX = re.compile(r"Namespace prefix ([A-Za-z_][\w.\-]*) (?:for \S+ )?on ")
+_PREFIX = re.compile(r"[A-Za-z_][\w.\-]*", re.ASCII)
+_ROOT_START = re.compile(rb"<(?![?!])[^\s/>]+")
+
+
+def _repair_namespaces(data: bytes, error_log: Any) -> bytes | None:
+    """The document with undeclared prefixes declared, or ``None`` when it has other errors.
+
+    Exporters and hand edits leave prefixes undeclared (``xsi:type``, ``camunda:...``).
+    libxml2 reports that as a non-fatal namespace error of an otherwise well-formed document,
+    so declaring the missing prefixes on the root (well-known ones with their real namespace,
+    others with a ``urn:liucheng:undeclared:`` placeholder) loses nothing.
+    """
+    errors = list(error_log)
+    prefixes: list[str] = []
+    for error in errors:
+        found = _UNDEFINED_PREFIX.match(error.message or "")
+        if (
+            found is None
+            or error.domain != etree.ErrorDomains.NAMESPACE
+            or error.level == etree.ErrorLevels.FATAL
+        ):
+            return None
+        if found.group(1) not in prefixes:
+            prefixes.append(found.group(1))
+    if not prefixes:
+        return None
+    return _declare_prefixes(data, prefixes)
+
+
+def _stray_prefixes(root: Any) -> list[str]:
+    """Prefixes of element or attribute names that were left unresolved (``p:name``)."""
+    found: list[str] = []
+    for el in root.iter(etree.Element):
+        for key in (el.tag, *el.attrib.keys()):
+            if key[0] != "{" and ":" in key:
+                prefix = key.split(":", 1)[0]
+                if prefix not in found:
+                    found.append(prefix)
+    return found
+
+
+def _declare_prefixes(data: bytes, prefixes: list[str]) -> bytes | None:
+    """The document with ``xmlns:prefix`` declarations added to its root element."""
+    if any(not _PREFIX.fullmatch(p) for p in prefixes):
+        return None
+    if b"\x00" in data[:64] or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return None  # UTF-16/32: no byte-level edit
+    root = None
+    pos = 0
+    while root is None:
+        match = _ROOT_START.search(data, pos)
+        if match is None:
+            return None
+        before = data.rfind(b"<!--", 0, match.start())
+        if before >= 0 and data.find(b"-->", before) > match.start():
+            pos = data.find(b"-->", before) + 3
+            continue
+        root = match
+    decls = b"".join(
+        b' xmlns:%s="%s"'
+        % (
+            prefix.encode("ascii"),
+            WELL_KNOWN_NAMESPACES.get(prefix, f"urn:liucheng:undeclared:{prefix}").encode(
+                "ascii", "replace"
+            ),
+        )
+        for prefix in prefixes
+    )
+    return data[: root.end()] + decls + data[root.end() :]
+
+
 def parse_xml_bytes(data: bytes, name: str) -> Any:
     """Parse bytes with the hardened parser and return the lxml root element.
 
@@ -255,20 +400,42 @@ def parse_xml_bytes(data: bytes, name: str) -> Any:
         ModelError: Not well-formed XML.
     """
     _check_prolog(data, name)
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_pis=True,
-        collect_ids=False,
-    )
+    data = _move_leading_space(data)
     try:
-        root = etree.fromstring(data, parser)
+        parser = _parser()
+        try:
+            root = etree.fromstring(data, parser)
+        except etree.XMLSyntaxError:
+            repaired = _repair_namespaces(data, parser.error_log)
+            if repaired is None:
+                raise
+            parser = _parser()
+            root = etree.fromstring(repaired, parser)
+        else:
+            # libxml2 sometimes only logs an undeclared prefix and keeps "p:name" as a plain
+            # name, which cannot be written back: declare the prefix and read again.
+            stray = _stray_prefixes(root)
+            if stray:
+                repaired = _declare_prefixes(data, stray)
+                if repaired is not None:
+                    parser = _parser()
+                    root = etree.fromstring(repaired, parser)
+                if repaired is None or _stray_prefixes(root):
+                    raise ModelError(
+                        f"namespace prefix {stray[0]!r} is used but not declared",
+                        code="bpmn.xml.namespace",
+                        file=name,
+                        hint=f'declare it on the root element: xmlns:{stray[0]}="..."',
+                    )
     except etree.XMLSyntaxError as exc:
         msg = str(exc.msg or exc).strip()
         line = exc.lineno if exc.lineno else None
+        # Report the error that stops the parse, not a namespace slip before it (the
+        # parser's own log: the exception's log may hold other parses' errors).
+        fatal = [e for e in parser.error_log if e.level == etree.ErrorLevels.FATAL]
+        if fatal:
+            msg = f"{fatal[0].message.strip()}, line {fatal[0].line}, column {fatal[0].column}"
+            line = fatal[0].line or line
         if "doctype" in msg.lower() or "amplification" in msg.lower():
             raise XmlSecurityError(
                 f"refused XML: {msg}", code="xml.entity", file=name, line=line
@@ -278,7 +445,7 @@ def parse_xml_bytes(data: bytes, name: str) -> Any:
             code="bpmn.xml.malformed",
             file=name,
             line=line,
-            hint="the file is not valid XML; open it in a BPMN modeller or an XML editor to fix it",
+            hint=_syntax_hint(msg),
         ) from None
     except ValueError as exc:  # e.g. embedded NUL bytes in a str source
         raise ModelError(
@@ -304,6 +471,13 @@ def parse_bpmn(
 ) -> Definitions:
     """Parse a BPMN 2.0 XML document into the model.
 
+    Files as other tools write them load: any prefix (or none) for the BPMN namespaces, any
+    declared encoding, a BOM, blank lines before ``<?xml``, vendor extensions, unknown
+    elements (choreographies, conversations... kept as :class:`XmlNode`), attribute values
+    that cannot be typed (kept as written, reported by validation) and prefixes used without
+    a declaration (``xsi:type``: declared on the root, unknown ones as
+    ``urn:liucheng:undeclared:<prefix>``).
+
     Args:
         source: The XML as bytes or text, or a path to read.
         filename: Name used in error messages (defaults to the path).
@@ -328,6 +502,7 @@ def parse_bpmn(
             line=root.sourceline,
             hint=f'a BPMN 2.0 file starts with <definitions xmlns="{BPMN_NS}">',
         )
+    _check_namespace_uris(root, name)
     defs = _element(root, Definitions)
     assert isinstance(defs, Definitions)
     namespaces: dict[str | None, str] = dict(root.nsmap)
@@ -335,4 +510,35 @@ def parse_bpmn(
         key = prefix.decode("utf-8", "replace")
         if key not in namespaces:
             namespaces[key] = uri.decode("utf-8", "replace")
-    return replace(defs, namespaces=tuple(namespaces.items()), file=name)
+    # Prefixes are only hints for the writer: drop any lxml could not declare.
+    usable = tuple((k, v) for k, v in namespaces.items() if _declarable(k, v))
+    return replace(defs, namespaces=usable, file=name)
+
+
+def _declarable(prefix: str | None, uri: str) -> bool:
+    try:
+        etree.Element("x", nsmap={prefix: uri})  # type: ignore[dict-item]
+    except ValueError:
+        return False
+    return True
+
+
+def _check_namespace_uris(root: Any, name: str) -> None:
+    """Refuse namespace URIs that libxml2 reads but cannot write back (e.g. ``a]]>b``)."""
+    seen: set[str] = set()
+    for el in root.iter(etree.Element):
+        for key in (el.tag, *el.attrib.keys()):
+            if key[0] != "{":
+                continue
+            uri = key[1 : key.index("}")]
+            if uri in seen:
+                continue
+            if not _declarable("p", uri):
+                raise ModelError(
+                    f"namespace {uri!r} is not a valid URI",
+                    code="bpmn.xml.namespace",
+                    file=name,
+                    line=el.sourceline,
+                    hint="fix the xmlns declaration of this element or of one of its parents",
+                )
+            seen.add(uri)

@@ -37,6 +37,7 @@ from ._flow import (
     ParallelGateway,
     SequenceFlow,
 )
+from ._parser import INVALID, convert_attr
 from ._root import Collaboration, Error, Escalation, Lane, Message, Process, Signal
 from ._timers import check_timer
 from ._xml import CAMUNDA_NS, LIUCHENG_NS, ZEEBE_NS
@@ -124,7 +125,7 @@ class _Checker:
                 spec.xml: spec.conv for _, spec in field_specs(type(element)) if spec.kind == "attr"
             }
             for key, value in element.extra_attrs:
-                if key in typed:
+                if key in typed and convert_attr(value, typed[key]) is INVALID:
                     self.add(
                         "bpmn.attribute.invalid",
                         element,
@@ -157,7 +158,19 @@ class _Checker:
             if flow.message_ref:
                 self.check_ref(flow, flow.message_ref, Message, "message")
 
+    def generic_ids(self) -> set[str]:
+        """Ids of elements kept as plain XML (choreographies, conversations, vendor content)."""
+        found: set[str] = set()
+        for element in (self.defs, *self.defs.all_elements()):
+            for node in element.extra_children:
+                for sub in node.iter():
+                    value = sub.get("id")
+                    if value:
+                        found.add(value)
+        return found
+
     def check_di(self) -> None:
+        generic: set[str] | None = None
         for diagram in self.defs.diagrams:
             if diagram.plane is None:
                 continue
@@ -165,6 +178,10 @@ class _Checker:
                 if not isinstance(item, BPMNShape | BPMNEdge) or not item.bpmn_element:
                     continue
                 if self.defs.get(item.bpmn_element) is None:
+                    if generic is None:
+                        generic = self.generic_ids()
+                    if (local_ref(item.bpmn_element) or "") in generic:
+                        continue
                     self.add(
                         "bpmn.di.dangling",
                         item,
@@ -204,7 +221,19 @@ class _Checker:
 
     def check_lane(self, lane: Lane, node_ids: set[str]) -> None:
         for ref in lane.flow_node_refs:
-            if local_ref(ref) not in node_ids:
+            if local_ref(ref) in node_ids:
+                continue
+            other = self.defs.get(ref)
+            if other is not None:
+                # Some tools list data objects or annotations in lanes: harmless for running.
+                self.add(
+                    "bpmn.lane.not_flow_node",
+                    lane,
+                    f"lane lists {ref!r}, a {other.element_type}, which is not a flow node",
+                    "remove the flowNodeRef; only flow nodes belong to lanes",
+                    "warning",
+                )
+            else:
                 self.add(
                     "bpmn.lane.dangling",
                     lane,
@@ -397,7 +426,9 @@ class _Checker:
             self.add(
                 "bpmn.boundary.dangling",
                 event,
-                f"boundary event is attached to unknown element {event.attached_to_ref!r}",
+                f"boundary event is attached to unknown element {event.attached_to_ref!r}"
+                if event.attached_to_ref
+                else "boundary event has no attachedToRef",
                 "set attachedToRef to the id of an activity",
             )
         elif not isinstance(target, Activity):

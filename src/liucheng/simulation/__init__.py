@@ -14,9 +14,15 @@
 
 from __future__ import annotations
 
-from ._errors import InfeasibleScheduleError, ScenarioError, SimulationInputError
+from ._errors import (
+    InfeasibleScheduleError,
+    ScenarioError,
+    SimulationInputError,
+    SimulationLimitError,
+)
 from .arrivals import arrival_times, case_attribute_sampler, replay_times, scenario_calendars
 from .bpmn_sim import ActivityRecord, ReplicationRun
+from .bpsim import bpmn_scenario_document, merge_scenario_documents, scenario_for_model
 from .calendars import WeeklyCalendar
 from .calibrate import Calibration, calibrate, fit_distribution, log_distance
 from .compare import Comparison, compare, compare_results, comparison_svg
@@ -49,7 +55,7 @@ from .events import Event, EventLoop, spawn_generators
 from .plan import IntervalCheck, simulate_plan
 from .prosimos import prosimos_distribution, read_prosimos
 from .queue import Estimate, QueueRun, QueueSummary, replicate_queue, simulate_queue
-from .results import SimulationResult, event_log, simulate
+from .results import HourlySeries, SimulationResult, event_log, simulate
 from .scenario import (
     ActivitySpec,
     Arrivals,
@@ -97,6 +103,7 @@ __all__ = [
     "Fixed",
     "Gamma",
     "GatewaySpec",
+    "HourlySeries",
     "InfeasibleScheduleError",
     "IntervalCheck",
     "LogNormal",
@@ -116,6 +123,7 @@ __all__ = [
     "ShiftPattern",
     "ShiftsConfig",
     "SimulationInputError",
+    "SimulationLimitError",
     "SimulationResult",
     "StaffingResult",
     "Triangular",
@@ -124,6 +132,7 @@ __all__ = [
     "WeeklyCalendar",
     "agents_for_target",
     "arrival_times",
+    "bpmn_scenario_document",
     "calibrate",
     "case_attribute_sampler",
     "compare",
@@ -140,6 +149,7 @@ __all__ = [
     "load_scenario",
     "load_shifts",
     "log_distance",
+    "merge_scenario_documents",
     "offered_load",
     "parse_seconds",
     "prosimos_distribution",
@@ -149,6 +159,7 @@ __all__ = [
     "replicate_queue",
     "required_agents",
     "scenario_calendars",
+    "scenario_for_model",
     "scenario_from_dict",
     "scenario_json_schema",
     "schedule_shifts",

@@ -6,7 +6,12 @@ from typing import Any
 
 from liucheng.errors import LiuchengError, ValidationError
 
-__all__ = ["InfeasibleScheduleError", "ScenarioError", "SimulationInputError"]
+__all__ = [
+    "InfeasibleScheduleError",
+    "ScenarioError",
+    "SimulationInputError",
+    "SimulationLimitError",
+]
 
 
 class SimulationInputError(ValidationError):
@@ -52,3 +57,9 @@ class InfeasibleScheduleError(LiuchengError):
         "allow shifts that cover the listed intervals (start times, days, lengths) "
         "or lower the demand there"
     )
+
+
+class SimulationLimitError(LiuchengError):
+    """A replication hit ``max_events`` or ``max_virtual_time`` (with ``on_limit: error``)."""
+
+    default_code = "simulation.limit"

@@ -24,7 +24,6 @@ and ends, from which :mod:`.kpis` computes KPIs and :func:`event_log` the event 
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import heapq
 import math
@@ -37,19 +36,23 @@ import numpy as np
 
 from liucheng.errors import LiuchengError
 
-from ._errors import ScenarioError
+from ._errors import ScenarioError, SimulationLimitError
+from ._org_pools import OrgPools
 from ._prepare import PreparedModel, prepare_model
+from ._resources import _Chooser, _Duty, _Member, _Pool, _qualified, _skill_total, _Work
 from ._sim_store import SimStore
 from .arrivals import arrival_times, case_attribute_sampler, scenario_calendars
 from .calendars import WeeklyCalendar, weekly_spans
 from .distributions import Distribution, Sampler
-from .events import Event, EventLoop
+from .events import EventLoop
 from .scenario import ActivitySpec, Scenario
 
 __all__ = ["ActivityRecord", "ReplicationRun", "run_replication", "stream"]
 
 #: A replication stops after this multiple of the horizon even if cases are still open.
 DRAIN_FACTOR = 10.0
+#: Without a horizon (nor ``max_virtual_time``) a replication stops after ten simulated years.
+DEFAULT_MAX_VIRTUAL_TIME = 10 * 365 * 86400.0
 
 
 def stream(seed: int | None, replication: int, purpose: str) -> np.random.Generator:
@@ -106,11 +109,14 @@ class ReplicationRun:
         queue_changes: Pool -> ``[(time, queue length)]`` at every change.
         available: Pool -> resource-seconds on duty within the measurement window.
         busy: Pool -> working seconds within the window.
+        busy_cost: Pool -> cost of those working seconds (each member at their own rate).
         window: ``(warm_up, end)`` of measurement.
         events: Simulation events processed.
         commands: Engine commands run.
         unfinished: Cases still open when the run stopped.
         executor: ``"engine"`` (the real engine) or ``"compiled"`` (see :mod:`._fast`).
+        truncated: Why the run stopped with events still due (``None``: it ran out of events):
+            ``"max_events"``, ``"max_virtual_time"`` or ``"drain"`` (10 x the horizon).
     """
 
     activities: list[ActivityRecord] = field(default_factory=list)
@@ -120,116 +126,13 @@ class ReplicationRun:
     queue_changes: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
     available: dict[str, float] = field(default_factory=dict)
     busy: dict[str, float] = field(default_factory=dict)
+    busy_cost: dict[str, float] = field(default_factory=dict)
     window: tuple[float, float] = (0.0, 0.0)
     events: int = 0
     commands: int = 0
     unfinished: int = 0
     executor: str = "engine"
-
-
-class _Duty:
-    """``is_open`` of a calendar, remembering the open or closed stretch around the last query.
-
-    Simulation time only moves forward, so most questions fall in the remembered stretch.
-    """
-
-    __slots__ = ("calendar", "hi", "lo", "open")
-
-    def __init__(self, calendar: WeeklyCalendar) -> None:
-        self.calendar = calendar
-        self.lo = self.hi = -math.inf
-        self.open = False
-
-    def is_open(self, t: float) -> bool:
-        if self.lo <= t < self.hi:
-            return self.open
-        for a, b in self.calendar.spans_from(t):
-            if a <= t:
-                self.lo, self.hi, self.open = t, b, True
-            else:
-                self.lo, self.hi, self.open = t, a, False
-            return self.open
-        self.lo, self.hi, self.open = t, math.inf, False
-        return False
-
-
-class _Member:
-    __slots__ = ("busy", "calendar", "cost_per_hour", "duty", "id", "pool")
-
-    def __init__(
-        self, mid: str, pool: _Pool, calendar: WeeklyCalendar | None, cost: float, duty: Any
-    ) -> None:
-        self.id = mid
-        self.pool = pool
-        self.calendar = calendar
-        self.duty: _Duty | None = duty
-        self.cost_per_hour = cost
-        self.busy = False
-
-    def open_now(self, t: float) -> bool:
-        return self.duty is None or self.duty.is_open(t)
-
-
-class _Pool:
-    __slots__ = ("free", "id", "members", "queue", "waiting", "wake")
-
-    def __init__(self, pid: str) -> None:
-        self.id = pid
-        self.members: list[_Member] = []
-        self.free = 0  # members not busy (on duty or not)
-        self.queue: list[tuple[float, int, _Work]] = []
-        self.waiting = 0
-        self.wake: Event | None = None
-
-
-class _Work:
-    __slots__ = ("done", "event", "kind", "member", "pools", "priority", "record", "row_id", "spec")
-
-    def __init__(  # noqa: PLR0917 - a hot-path record, built in one place
-        self,
-        kind: str,
-        row_id: str,
-        spec: ActivitySpec | None,
-        pools: list[_Pool],
-        priority: float,
-        record: ActivityRecord,
-    ) -> None:
-        self.kind = kind
-        self.row_id = row_id
-        self.spec = spec
-        self.pools = pools
-        self.priority = priority
-        self.record = record
-        self.done = False  # started or withdrawn: no longer in any queue
-        self.member: _Member | None = None
-        self.event: Event | None = None
-
-
-class _Chooser:
-    """Draws a flow id with fixed probabilities from its own stream, in batches."""
-
-    __slots__ = ("_buf", "_cum", "_flows", "_i", "_rng")
-
-    def __init__(self, flows: list[str], probs: list[float], rng: np.random.Generator) -> None:
-        total = sum(probs)
-        acc = 0.0
-        self._cum: list[float] = []
-        for p in probs:
-            acc += p / total
-            self._cum.append(acc)
-        self._cum[-1] = 1.0
-        self._flows = flows
-        self._rng = rng
-        self._buf: list[float] = []
-        self._i = 0
-
-    def __call__(self) -> str:
-        if self._i >= len(self._buf):
-            self._buf = self._rng.random(1024).tolist()
-            self._i = 0
-        u = self._buf[self._i]
-        self._i += 1
-        return self._flows[min(bisect.bisect_right(self._cum, u), len(self._flows) - 1)]
+    truncated: str | None = None
 
 
 class _Replication:
@@ -242,6 +145,7 @@ class _Replication:
         seed: int | None,
         base_dir: Path | None,
         executor: str = "auto",
+        org: OrgPools | None = None,
     ) -> None:
         from liucheng.engine import Engine, ManualClock
 
@@ -249,6 +153,7 @@ class _Replication:
 
         self.sc = scenario
         self.prepared = prepared
+        self.org = org
         self.seed = seed
         self.rep = replication
         self.base_dir = base_dir
@@ -312,8 +217,17 @@ class _Replication:
 
     def _build_pools(self) -> None:
         sc = self.sc
+        org = self.org or OrgPools()
+        for pool_id, strategy in org.extra_pools.items():
+            self.pools[pool_id] = self._org_pool(pool_id, strategy, org)
         for pool_id, spec in sc.resources.items():
-            pool = _Pool(pool_id)
+            strategy = spec.strategy or org.strategies.get(pool_id, "first-free")
+            if pool_id in org.members:
+                self.pools[pool_id] = self._org_pool(pool_id, strategy, org)
+                if spec.role:
+                    self.by_role.setdefault(spec.role, self.pools[pool_id])
+                continue
+            pool = _Pool(pool_id, strategy)
             pool_cal = self.calendars.get(spec.calendar) if spec.calendar else None
             if spec.people is not None:
                 for person in spec.people:
@@ -327,7 +241,9 @@ class _Replication:
                         if person.cost_per_hour is not None
                         else spec.cost_per_hour
                     )
-                    pool.members.append(_Member(person.id, pool, cal, cost, self._duty(cal)))
+                    member = _Member(person.id, pool, cal, cost, self._duty(cal))
+                    member.skills = org.skills.get(person.id, {})
+                    pool.members.append(member)
             else:
                 for i in range(spec.count or 0):
                     pool.members.append(
@@ -344,6 +260,16 @@ class _Replication:
             if spec.role:
                 self.by_role.setdefault(spec.role, pool)
             self.run.queue_changes[pool_id] = [(0.0, 0)]
+
+    def _org_pool(self, pool_id: str, strategy: str, org: OrgPools) -> _Pool:
+        pool = _Pool(pool_id, strategy)
+        for om in org.members[pool_id]:
+            member = _Member(om.id, pool, om.calendar, om.cost_per_hour, self._duty(om.calendar))
+            member.skills = om.skills
+            pool.members.append(member)
+        pool.free = len(pool.members)
+        self.run.queue_changes[pool_id] = [(0.0, 0)]
+        return pool
 
     def _duty(self, calendar: WeeklyCalendar | None) -> _Duty | None:
         if calendar is None:
@@ -501,6 +427,8 @@ class _Replication:
         if spec is not None and spec.resources:
             return [self.pools[p] for p in spec.resources]
         names = list(getattr(row, "candidate_groups", None) or [])
+        if self.org is not None:
+            names += self.org.element_pools.get(element_id, [])
         names += self.prepared.lanes.get(element_id, [])
         out: list[_Pool] = []
         for n in names:
@@ -539,6 +467,12 @@ class _Replication:
         now = self.loop.now
         for pool in pools:
             if pool.free:
+                if pool.strategy != "first-free":
+                    chosen = self._choose(pool, w, now)
+                    if chosen is not None:
+                        self._start(w, chosen)
+                        return
+                    continue
                 for m in pool.members:
                     if not m.busy and m.open_now(now):
                         self._start(w, m)
@@ -549,6 +483,23 @@ class _Replication:
             pool.waiting += 1
             self._queue_changed(pool)
             self._plan_wake(pool)
+
+    def _choose(self, pool: _Pool, w: _Work, now: float) -> _Member | None:
+        """A free, on-duty member of ``pool`` for ``w`` by the pool's strategy."""
+        members = pool.members
+        n = len(members)
+        # round-robin order from the member after the pool's cursor
+        order = [members[(pool.cursor + 1 + k) % n] for k in range(n)]
+        free = [m for m in order if not m.busy and m.open_now(now)]
+        if pool.strategy == "skill-based":
+            free = [m for m in free if _qualified(m, w)]
+            free.sort(key=lambda m: (-_skill_total(m, w), m.worked))
+        elif pool.strategy == "least-loaded":
+            free.sort(key=lambda m: m.worked)
+        if not free:
+            return None
+        pool.cursor = members.index(free[0])
+        return free[0]
 
     def _queue_changed(self, pool: _Pool) -> None:
         changes = self.run.queue_changes[pool.id]
@@ -576,7 +527,14 @@ class _Replication:
     def _wake(self, pool: _Pool) -> None:
         pool.wake = None
         now = self.loop.now
-        for m in pool.members:
+        members = pool.members
+        if pool.strategy != "first-free" and members:
+            # queued work goes out in the pool's order too
+            n = len(members)
+            members = [members[(pool.cursor + 1 + k) % n] for k in range(n)]
+            if pool.strategy == "least-loaded":
+                members.sort(key=lambda m: m.worked)
+        for m in members:
             if not m.busy and m.open_now(now):
                 self._next_for(m)
         if pool.waiting:
@@ -607,6 +565,7 @@ class _Replication:
         end = now + seconds
         if member is not None:
             member.busy = True
+            member.worked += seconds
             member.pool.free -= 1
             w.member = member
             rec.resource = member.id
@@ -677,6 +636,9 @@ class _Replication:
             self._plan_wake(pool)
             return
         queue = pool.queue
+        if pool.strategy == "skill-based":
+            self._next_skilled(member, pool)
+            return
         while queue:
             _, _, w = heapq.heappop(queue)
             if w.done:
@@ -684,7 +646,29 @@ class _Replication:
             w.done = True
             self._unqueue(w)
             self._start(w, member)
+            if pool.strategy != "first-free":
+                pool.cursor = pool.members.index(member)
             return
+
+    def _next_skilled(self, member: _Member, pool: _Pool) -> None:
+        """The first queued work ``member`` has the skills for (others stay queued)."""
+        queue = pool.queue
+        skipped: list[tuple[float, int, _Work]] = []
+        while queue:
+            item = heapq.heappop(queue)
+            w = item[2]
+            if w.done:
+                continue
+            if not _qualified(member, w):
+                skipped.append(item)
+                continue
+            w.done = True
+            self._unqueue(w)
+            self._start(w, member)
+            pool.cursor = pool.members.index(member)
+            break
+        for item in skipped:
+            heapq.heappush(queue, item)
 
     # ------------------------------------------------------------------ run
 
@@ -704,9 +688,19 @@ class _Replication:
         first = next(times, None)
         if first is not None:
             self.loop.schedule_at(first, self._arrive, 1, times, attrs)
-        limit = None if sc.horizon is None else sc.horizon * DRAIN_FACTOR
-        self.loop.run(until=limit)
         run = self.run
+        limit, reason = self._limit()
+        done = self.loop.run(until=limit, max_events=sc.max_events)
+        if self.loop.peek() < math.inf:
+            run.truncated = "max_events" if done >= sc.max_events else reason
+            if sc.on_limit == "error":
+                raise SimulationLimitError(
+                    f"replication {self.rep} stopped at {run.truncated} "
+                    f"(virtual time {self.loop.now:.0f} s, {done} events) with events still due",
+                    hint="a cycle timer or a message loop may never end: raise 'max_events' / "
+                    "'max_virtual_time', set a 'horizon', or use on_limit: truncate",
+                    details={"limit": run.truncated, "events": done, "time": self.loop.now},
+                )
         run.events = self.loop.events_processed
         run.unfinished = self.open_cases
         end = sc.horizon if sc.horizon is not None else self.loop.now
@@ -716,6 +710,14 @@ class _Replication:
         self._measure_resources()
         return run
 
+    def _limit(self) -> tuple[float, str]:
+        """The virtual time a replication may not pass, and the name of that limit."""
+        sc = self.sc
+        cap = sc.max_virtual_time
+        if sc.horizon is not None and (cap is None or sc.horizon * DRAIN_FACTOR < cap):
+            return sc.horizon * DRAIN_FACTOR, "drain"
+        return (cap if cap is not None else DEFAULT_MAX_VIRTUAL_TIME), "max_virtual_time"
+
     def _measure_resources(self) -> None:
         a, b = self.run.window
         for pool in self.pools.values():
@@ -724,6 +726,7 @@ class _Replication:
                 total += m.calendar.open_seconds(a, b) if m.calendar is not None else b - a
             self.run.available[pool.id] = total
             self.run.busy[pool.id] = 0.0
+            self.run.busy_cost[pool.id] = 0.0
         members = {(p.id, m.id): m for p in self.pools.values() for m in p.members}
         for rec in self.run.activities:
             if rec.pool is None or rec.started is None or rec.resource is None:
@@ -732,13 +735,15 @@ class _Replication:
             e = min(rec.ended if rec.ended is not None else b, b)
             if e <= s:
                 continue
+            found = members.get((rec.pool, rec.resource))
             if s == rec.started and e == rec.ended and not rec.aborted:
                 busy = rec.work  # entirely inside the window: its working time
             else:
-                found = members.get((rec.pool, rec.resource))
                 cal = found.calendar if found is not None else None
                 busy = cal.open_seconds(s, e) if cal is not None else e - s
             self.run.busy[rec.pool] += busy
+            if found is not None:
+                self.run.busy_cost[rec.pool] += busy / 3600.0 * found.cost_per_hour
 
 
 def run_replication(
@@ -749,6 +754,7 @@ def run_replication(
     seed: int | None = None,
     base_dir: Path | None = None,
     executor: str = "auto",
+    org: OrgPools | None = None,
 ) -> ReplicationRun:
     """Simulate one replication of ``scenario`` on the prepared model.
 
@@ -760,7 +766,7 @@ def run_replication(
             f"unknown executor {executor!r}", path="executor", hint="auto, engine or compiled"
         )
     return _Replication(
-        prepared, scenario, replication, seed=seed, base_dir=base_dir, executor=executor
+        prepared, scenario, replication, seed=seed, base_dir=base_dir, executor=executor, org=org
     ).execute()
 
 

@@ -304,6 +304,8 @@ def calibrate(
     seed: int = 1,
     min_share: float = 0.005,
     resource_calendars: bool = True,
+    discovery: str = "directly-follows",
+    noise: float = 0.2,
 ) -> Calibration:
     """Build a scenario (and, without ``model``, a directly-follows model) from an event log.
 
@@ -317,6 +319,10 @@ def calibrate(
             left out of its calendar.
         resource_calendars: Give pools the working hours seen in the log (off: always on
             duty; better for synthetic logs whose timestamps ignore working hours).
+        discovery: Without ``model``: ``"directly-follows"`` (default) or ``"inductive"``
+            (the inductive miner's process tree exported to BPMN; it keeps concurrency, and
+            its gateways are then weighted like a given model's).
+        noise: Noise threshold of the inductive miner (IMf).
 
     Raises:
         SimulationInputError: The log has no complete events with timestamps.
@@ -329,7 +335,22 @@ def calibrate(
             path="log",
             hint="calibration needs complete events with timestamps",
         )
-    if model is None:
+    if discovery not in ("directly-follows", "inductive"):
+        raise SimulationInputError(
+            f"unknown discovery {discovery!r}",
+            path="discovery",
+            hint="directly-follows or inductive",
+        )
+    if model is None and discovery == "inductive":
+        from liucheng.analytics.mining import discover_inductive
+        from liucheng.analytics.mining.bpmn_export import tree_to_bpmn
+        from liucheng.model import write_bpmn
+
+        tree = discover_inductive(frame, noise=noise)
+        xml = write_bpmn(tree_to_bpmn(tree, "calibrated", "discovered from log"))
+        ids, gateways = _model_gateways(xml, traces)
+        discovered = True
+    elif model is None:
         xml, ids, gateways = _model_from_dfg(traces)
         discovered = True
     else:
@@ -434,8 +455,7 @@ def calibrate(
         "resources": pools,
         "calendars": calendars,
         "notes": [
-            "calibrated from an event log"
-            + (" with a directly-follows model" if discovered else ""),
+            "calibrated from an event log" + (f" with a {discovery} model" if discovered else ""),
         ],
     }
     scenario = scenario_from_dict(data)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._errors import ScenarioError
 from ._prepare import PreparedModel
 from .bpmn_sim import ReplicationRun, prepare, run_replication
 from .queue import Estimate, estimate
@@ -27,7 +28,9 @@ from .scenario import Scenario
 if TYPE_CHECKING:
     import polars as pl
 
-__all__ = ["SimulationResult", "event_log", "replication_measures", "simulate"]
+    from liucheng.org import Organisation
+
+__all__ = ["HourlySeries", "SimulationResult", "event_log", "replication_measures", "simulate"]
 
 
 def _time_average(changes: list[tuple[float, int]], a: float, b: float) -> tuple[float, int]:
@@ -90,24 +93,79 @@ def replication_measures(run: ReplicationRun, scenario: Scenario) -> dict[str, f
         mean_q, max_q = _time_average(run.queue_changes.get(pool, [(0.0, 0)]), a, b)
         out[f"resource.{pool}.queue_length_mean"] = mean_q
         out[f"resource.{pool}.queue_length_max"] = float(max_q)
-        rate = scenario.resources[pool].cost_per_hour if pool in scenario.resources else 0.0
-        out[f"resource.{pool}.cost"] = busy / 3600.0 * rate
+        out[f"resource.{pool}.cost"] = run.busy_cost.get(pool, 0.0)
     return out
 
 
-def _hourly_queue(run: ReplicationRun, pool: str, hours: int = 24 * 7 * 8) -> list[float]:
-    """Queue length at each whole hour of the window (first replication; for charts)."""
+#: The hourly queue-length series covers at most this many hours (eight weeks) of the window.
+HOURLY_POINTS = 24 * 7 * 8
+
+
+def _hourly_queue(run: ReplicationRun, pool: str, hours: int = HOURLY_POINTS) -> list[float]:
+    """Queue length at each whole hour of the window (at most ``hours`` points)."""
     a, b = run.window
+    if b < a:
+        return []
     changes = run.queue_changes.get(pool, [(0.0, 0)])
-    out: list[float] = []
-    i = 0
-    t = a
-    while t <= b and len(out) < hours:
-        while i + 1 < len(changes) and changes[i + 1][0] <= t:
-            i += 1
-        out.append(float(changes[i][1]) if changes[i][0] <= t else 0.0)
-        t += 3600.0
-    return out
+    times = np.fromiter((t for t, _ in changes), dtype=float, count=len(changes))
+    values = np.fromiter((v for _, v in changes), dtype=float, count=len(changes))
+    n = min(int((b - a) // 3600.0) + 1, hours)
+    grid = a + 3600.0 * np.arange(n)
+    # the last change at or before each hour (0 before the first change)
+    index = np.searchsorted(times, grid, side="right") - 1
+    out = np.where(index >= 0, values[np.maximum(index, 0)], 0.0)
+    return [float(x) for x in out]
+
+
+class HourlySeries:
+    """Per-hour mean and confidence interval of a queue length over replications.
+
+    Replications are added one at a time and only running sums are kept (``3 x`` at most
+    :data:`HOURLY_POINTS` numbers per pool), so memory does not grow with replications. Hour
+    ``k`` is ``window start + k`` hours; a replication whose window is shorter (no horizon)
+    contributes to the hours it covers.
+    """
+
+    def __init__(self) -> None:
+        self.n = np.zeros(0)
+        self.total = np.zeros(0)
+        self.squares = np.zeros(0)
+
+    def add(self, values: list[float]) -> None:
+        """Add one replication's hourly values."""
+        x = np.asarray(values, dtype=float)
+        if len(x) > len(self.n):
+            grow = len(x) - len(self.n)
+            self.n = np.concatenate([self.n, np.zeros(grow)])
+            self.total = np.concatenate([self.total, np.zeros(grow)])
+            self.squares = np.concatenate([self.squares, np.zeros(grow)])
+        k = len(x)
+        self.n[:k] += 1
+        self.total[:k] += x
+        self.squares[:k] += x * x
+
+    def to_dict(self, confidence: float, start: float) -> dict[str, Any]:
+        """``{"start_seconds", "step_seconds", "replications", "mean", "low", "high"}``."""
+        from scipy import stats
+
+        n = self.n
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(n > 0, self.total / np.maximum(n, 1), np.nan)
+            var = np.where(n > 1, (self.squares - n * mean * mean) / np.maximum(n - 1, 1), np.nan)
+            t = np.where(n > 1, stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1)), np.nan)
+            half = t * np.sqrt(np.maximum(var, 0.0) / np.maximum(n, 1))
+
+        def listed(a: np.ndarray[Any, Any]) -> list[float | None]:
+            return [None if not math.isfinite(v) else round(float(v), 6) for v in a]
+
+        return {
+            "start_seconds": start,
+            "step_seconds": 3600.0,
+            "replications": int(n.max()) if len(n) else 0,
+            "mean": listed(mean),
+            "low": listed(mean - half),
+            "high": listed(mean + half),
+        }
 
 
 @dataclass
@@ -119,12 +177,14 @@ class SimulationResult:
         runs: One :class:`ReplicationRun` per replication.
         measures: Measure name -> value per replication.
         cpu_seconds: Processor time the replications took.
+        hourly: Pool -> hourly queue length over all replications.
     """
 
     scenario: Scenario
     runs: list[ReplicationRun]
     measures: dict[str, list[float]] = field(default_factory=dict)
     cpu_seconds: float = 0.0
+    hourly: dict[str, HourlySeries] = field(default_factory=dict)
 
     def estimate(self, name: str) -> Estimate:
         """Mean and confidence interval of a measure over the replications."""
@@ -157,9 +217,12 @@ class SimulationResult:
             elif parts[0] == "resource":
                 pool, what = ".".join(parts[1:-1]), parts[-1]
                 resources.setdefault(pool, {})[what] = value
-        if self.runs:
-            for pool, entry in resources.items():
-                entry["queue_length_hourly"] = _hourly_queue(self.runs[0], pool)
+        start = self.runs[0].window[0] if self.runs else 0.0
+        for pool, entry in resources.items():
+            series = self.hourly.get(pool)
+            if series is not None:
+                entry["queue_length_hourly"] = series.to_dict(sc.confidence, start)
+        truncated = [i for i, r in enumerate(self.runs) if r.truncated]
         cycle = self.cycle_times()
         histogram: dict[str, Any] = {}
         if len(cycle):
@@ -192,6 +255,12 @@ class SimulationResult:
             "cost": {"total": est.get("cost.total"), "per_case": est.get("cost.per_case")},
             "activities": activities,
             "resources": resources,
+            "limits": {
+                "max_events": sc.max_events,
+                "max_virtual_time": sc.max_virtual_time,
+                "truncated_replications": truncated,
+                "reasons": sorted({r.truncated for r in self.runs if r.truncated}),
+            },
             "performance": {
                 "events": events,
                 "executor": self.runs[0].executor if self.runs else None,
@@ -278,6 +347,7 @@ def simulate(
     seed: int | None = None,
     base_dir: Path | None = None,
     executor: str = "auto",
+    organisation: Organisation | None = None,
 ) -> SimulationResult:
     """Simulate ``scenario`` on a BPMN model.
 
@@ -292,6 +362,8 @@ def simulate(
             compiled token runner (models of none events, tasks, probability-routed exclusive
             and parallel gateways only; same semantics, same log); ``"auto"`` (default) picks
             the compiled runner when the model fits.
+        organisation: The organisation for ``scenario.organisation`` (default: load that
+            file, relative to ``base_dir``).
 
     Raises:
         ModelError: The model cannot be read.
@@ -300,13 +372,33 @@ def simulate(
     prepared = model if isinstance(model, PreparedModel) else prepare(model, scenario)
     n = replications if replications is not None else scenario.replications
     use_seed = seed if seed is not None else scenario.seed
+    if n < 1:
+        raise ScenarioError(f"replications must be >= 1, got {n}", path="replications")
+    if use_seed is not None and use_seed < 0:
+        raise ScenarioError(f"the seed must be >= 0, got {use_seed}", path="seed")
+    org = None
+    if scenario.organisation is not None:
+        from ._org_pools import load_org, resolve_org_pools
+
+        org = resolve_org_pools(
+            scenario,
+            prepared.process_id,
+            prepared.names,
+            prepared.lanes,
+            organisation if organisation is not None else load_org(scenario, base_dir),
+        )
     t0 = time.process_time()
-    runs = [
-        run_replication(prepared, scenario, i, seed=use_seed, base_dir=base_dir, executor=executor)
-        for i in range(n)
-    ]
+    runs: list[ReplicationRun] = []
+    hourly: dict[str, HourlySeries] = {}
+    for i in range(n):
+        run = run_replication(
+            prepared, scenario, i, seed=use_seed, base_dir=base_dir, executor=executor, org=org
+        )
+        for pool in run.queue_changes:
+            hourly.setdefault(pool, HourlySeries()).add(_hourly_queue(run, pool))
+        runs.append(run)
     cpu = time.process_time() - t0
-    result = SimulationResult(scenario, runs, cpu_seconds=cpu)
+    result = SimulationResult(scenario, runs, cpu_seconds=cpu, hourly=hourly)
     per_rep = [replication_measures(r, scenario) for r in runs]
     names = sorted({k for m in per_rep for k in m})
     result.measures = {k: [m[k] for m in per_rep if k in m] for k in names}

@@ -304,6 +304,7 @@ class ActivitySpec(_Model):
         cost: Fixed cost per execution, on top of resource time.
         priority: Queue priority (higher first): a number or a FEEL expression over case
             attributes.
+        skills: Skill levels a member of a ``skill-based`` pool needs (organisation skills).
     """
 
     duration: DistributionField | None = None
@@ -311,6 +312,7 @@ class ActivitySpec(_Model):
     resources: list[str] = Field(default_factory=list)
     cost: float = Field(default=0.0, ge=0)
     priority: int | str = 0
+    skills: dict[str, int] = Field(default_factory=dict)
 
     @field_validator("priority")
     @classmethod
@@ -377,23 +379,37 @@ class ResourcePool(_Model):
     """A pool of interchangeable resources: ``count`` anonymous ones or listed ``people``.
 
     Attributes:
-        role: Organisation role it stands for (to draw people from the org model).
+        role: Organisation role it stands for (lanes and candidate groups match it; without
+            ``count``/``people`` its members come from the scenario's ``organisation``).
+        group: Organisation group selecting members (with ``organisation``).
+        department: Organisation department (with sub-departments) selecting members.
         count: Number of identical resources.
         people: Named people (with calendars/shifts); exclusive with ``count``.
         calendar: Working calendar of the pool (default: always available).
         cost_per_hour: Cost of one working hour.
+        strategy: Who takes a task when several members are free: ``first-free`` (default),
+            ``round-robin``, ``least-loaded`` (least worked so far) or ``skill-based``.
     """
 
     role: str | None = None
+    group: str | None = None
+    department: str | None = None
     count: int | None = Field(default=None, ge=0)
     people: list[Person] | None = None
     calendar: str | None = None
     cost_per_hour: float = Field(default=0.0, ge=0)
+    strategy: Literal["first-free", "round-robin", "least-loaded", "skill-based"] | None = None
 
     @model_validator(mode="after")
     def _one(self) -> ResourcePool:
-        if (self.count is None) == (self.people is None):
+        from_org = self.role is not None or self.group is not None or self.department is not None
+        if self.count is not None and self.people is not None:
             raise ValueError("give exactly one of 'count' and 'people'")
+        if self.count is None and self.people is None and not from_org:
+            raise ValueError(
+                "give exactly one of 'count' and 'people' "
+                "(or 'role'/'group'/'department' with an 'organisation')"
+            )
         if self.people is not None:
             ids = [p.id for p in self.people]
             if len(set(ids)) != len(ids):
@@ -421,9 +437,13 @@ class Scenario(_Model):
     horizon: Seconds | None = None
     warm_up: Seconds = 0.0
     replications: int = Field(default=1, ge=1, le=10_000)
-    seed: int | None = None
+    seed: int | None = Field(default=None, ge=0)
     confidence: float = Field(default=0.95, gt=0, lt=1)
     sla: Seconds | None = None
+    max_events: int = Field(default=10_000_000, gt=0)
+    max_virtual_time: Seconds | None = None
+    on_limit: Literal["truncate", "error"] = "truncate"
+    organisation: str | None = None
     arrivals: Arrivals
     case_attributes: dict[str, Annotated[CaseAttribute, WithJsonSchema(_ATTRIBUTE_SCHEMA)]] = Field(
         default_factory=dict
@@ -445,6 +465,8 @@ class Scenario(_Model):
             raise ValueError("give 'horizon' or 'arrivals.max_cases' to end the simulation")
         if self.horizon is not None and self.horizon <= 0:
             raise ValueError("'horizon' must be > 0")
+        if self.max_virtual_time is not None and self.max_virtual_time <= 0:
+            _bad("max_virtual_time", "must be > 0")
         if self.horizon is not None and self.warm_up >= self.horizon:
             _bad("warm_up", f"must be below the horizon ({self.horizon} s)")
         calendars = set(self.calendars)
@@ -452,6 +474,11 @@ class Scenario(_Model):
             _bad("arrivals.calendar", f"unknown calendar {self.arrivals.calendar!r}")
         people: set[str] = set()
         for pool_id, pool in self.resources.items():
+            if pool.count is None and pool.people is None and self.organisation is None:
+                _bad(
+                    f"resources.{pool_id}",
+                    "give 'count' or 'people', or name an 'organisation' to draw its people from",
+                )
             if pool.calendar is not None and pool.calendar not in calendars:
                 _bad(f"resources.{pool_id}.calendar", f"unknown calendar {pool.calendar!r}")
             for i, person in enumerate(pool.people or []):
