@@ -162,10 +162,10 @@ _ISO = re.compile(r"^(R\d*/)?P(?!$)")
 
 
 def _spiff() -> dict[str, Any]:
+    from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
     from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
     from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
     from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-    from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
     from SpiffWorkflow.util.task import TaskState
 
     class TimerLiteralEngine(PythonScriptEngine):  # type: ignore[misc]

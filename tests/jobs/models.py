@@ -63,3 +63,22 @@ FLAKY = (
 </definitions>
 """
 )
+
+# A failing service task with its own retry policy: 2 tries, one minute apart.
+FLAKY_RETRY = (
+    _HEAD
+    + """
+  <process id="flaky_retry" isExecutable="true">
+    <startEvent id="start"/>
+    <sequenceFlow id="f1" sourceRef="start" targetRef="call"/>
+    <serviceTask id="call" camunda:class="flaky" camunda:asyncBefore="true">
+      <extensionElements>
+        <camunda:failedJobRetryTimeCycle>R2/PT1M</camunda:failedJobRetryTimeCycle>
+      </extensionElements>
+    </serviceTask>
+    <sequenceFlow id="f2" sourceRef="call" targetRef="end"/>
+    <endEvent id="end"/>
+  </process>
+</definitions>
+"""
+)

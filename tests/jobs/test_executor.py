@@ -14,7 +14,7 @@ from liucheng.engine import Engine, HandlerContext, ManualClock
 from liucheng.jobs import JobExecutor, acquire_jobs, release_jobs
 from liucheng.store import SqlStore
 
-from .models import ASYNC, FLAKY, TIMER
+from .models import ASYNC, FLAKY, FLAKY_RETRY, TIMER
 
 T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 
@@ -141,6 +141,42 @@ def test_failures_back_off_then_open_an_incident(store: SqlStore) -> None:
     clock.advance(dt.timedelta(days=1))
     assert executor.run_until_idle() == 0  # no retries left: waits for an operator
     assert engine.active_elements(pid) == ["call"]
+
+
+def test_the_elements_retry_cycle_wins_over_the_executors_back_off(store: SqlStore) -> None:
+    clock = ManualClock(T0)
+    engine = _engine(store, clock)
+    calls: list[dt.datetime] = []
+
+    def flaky(ctx: HandlerContext) -> None:
+        calls.append(clock.now())
+        raise RuntimeError("remote system down")
+
+    engine.register_handler("flaky", flaky)
+    engine.deploy(("flaky_retry.bpmn", FLAKY_RETRY.encode()))
+    pid = engine.start_process("flaky_retry")
+    (job,) = engine.jobs(instance_id=pid)
+    assert job.retries == 2  # R2: two tries in all
+    executor = _executor(engine, retry_backoff=dt.timedelta(seconds=10))
+    assert executor.run_until_idle() == 1
+    (job,) = engine.jobs(instance_id=pid)
+    assert job.retries == 1 and job.error is not None
+    assert job.due_at == T0 + dt.timedelta(minutes=1)  # not the executor's 10 s back-off
+    assert engine.incidents(instance_id=pid) == []
+    clock.advance(dt.timedelta(seconds=59))
+    assert executor.run_until_idle() == 0
+    clock.advance(dt.timedelta(seconds=1))
+    assert executor.run_until_idle() == 1
+    assert calls == [T0, T0 + dt.timedelta(minutes=1)]
+    (job,) = engine.jobs(instance_id=pid)
+    assert job.retries == 0
+    (incident,) = engine.incidents(instance_id=pid)
+    assert incident.element_id == "call" and incident.job_id == job.id
+    assert "remote system down" in incident.message
+    clock.advance(dt.timedelta(days=1))
+    assert executor.run_until_idle() == 0
+    assert len(calls) == 2
+    assert executor.stats.failed == 2
 
 
 def test_concurrent_executors_apply_each_job_once(store: SqlStore) -> None:

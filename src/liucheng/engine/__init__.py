@@ -31,6 +31,7 @@ from ._authz import UserView
 from ._engine import Engine, Handler
 from ._forms import form_errors, validate_form
 from ._slas import SlaClockView, SlaRegistration
+from ._timers import RetryPolicy, parse_retry_cycle
 from .memory import MemoryStore
 from .ports import (
     AssignmentCursorRecord,
@@ -76,6 +77,7 @@ __all__ = [
     "ManualClock",
     "MemoryStore",
     "Page",
+    "RetryPolicy",
     "SlaClockRecord",
     "SlaClockView",
     "SlaRegistration",
@@ -86,5 +88,6 @@ __all__ = [
     "Transaction",
     "UserView",
     "form_errors",
+    "parse_retry_cycle",
     "validate_form",
 ]

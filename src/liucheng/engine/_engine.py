@@ -178,6 +178,7 @@ class Engine(AuthzMixin, SlaMixin, TasksMixin, StaffMixin, WorkMixin, QueriesMix
                     None,
                     "timer-start",
                     plan.due,
+                    retries=n.retry.tries if n.retry is not None else 3,
                     created_at=run.now,
                     data={"rep": plan.repeat, "per": plan.period} if plan.period else {},
                 ),

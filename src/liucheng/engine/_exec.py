@@ -579,7 +579,7 @@ class Executor(UserTaskBehaviour):
                 str(ei.id),
                 kind,
                 due or self.now,
-                retries=3,
+                retries=n.retry.tries if n.retry is not None else 3,
                 exclusive=n.exclusive,
                 created_at=self.now,
                 seq=st.seq,

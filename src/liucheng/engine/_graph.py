@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import liucheng.model as m
-from liucheng.errors import ModelError
+from liucheng.errors import EngineError, ModelError
 
 from ._expr import Expr, StructureExpr, feel, maybe_feel
+from ._timers import RetryPolicy, parse_retry_cycle
 from ._usertask import assign_lanes, compile_user, work_attr
 
 __all__ = ["Flow", "Graph", "MiSpec", "Node", "compile_process"]
@@ -160,6 +161,7 @@ class Node:
         "parent",
         "result_var",
         "retries",
+        "retry",
         "script",
         "starts",
         "task_opts",
@@ -220,6 +222,8 @@ class Node:
         self.comp_scope = False
         self.is_join = False
         self.retries: int | None = None
+        #: ``camunda:failedJobRetryTimeCycle``: tries and waits of this element's failing jobs.
+        self.retry: RetryPolicy | None = None
         self.error_msg_var: str | None = None
         self.task_opts: dict[str, Expr] = {}
         #: Name (else id) of the innermost lane naming this node.
@@ -466,6 +470,19 @@ def _compile_node(g: Graph, ctx: _Ctx, el: Any, parent: Node | None) -> Node | N
     if kind == "start" or kind == "end" or kind in ("icatch", "ithrow", "boundary"):
         node.async_before = _bool(_ext_attr(el, "asyncBefore"))
         node.async_after = _bool(_ext_attr(el, "asyncAfter"))
+    cycle = el.extension("camunda:failedJobRetryTimeCycle")
+    if cycle is not None and cycle.text:
+        try:
+            node.retry = parse_retry_cycle(cycle.text)
+        except EngineError as exc:
+            raise ModelError(
+                exc.message,
+                code="model.retry_cycle",
+                file=ctx.file,
+                line=getattr(cycle, "line", None) or el.line,
+                element_id=el.id,
+                hint=exc.hint,
+            ) from None
     return node
 
 

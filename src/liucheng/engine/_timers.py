@@ -9,7 +9,14 @@ from typing import Any
 
 from liucheng.errors import EngineError
 
-__all__ = ["TimerPlan", "add_duration", "parse_duration", "plan_timer"]
+__all__ = [
+    "RetryPolicy",
+    "TimerPlan",
+    "add_duration",
+    "parse_duration",
+    "parse_retry_cycle",
+    "plan_timer",
+]
 
 _DURATION = re.compile(
     r"^(?P<neg>-)?P(?:(?P<y>\d+(?:[.,]\d+)?)Y)?(?:(?P<mo>\d+(?:[.,]\d+)?)M)?(?:(?P<w>\d+(?:[.,]\d+)?)W)?"
@@ -51,6 +58,56 @@ def parse_duration(text: str) -> Duration:
     if m.group("neg"):
         return Duration(-months, -delta)
     return Duration(months, delta)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often a failing job of an element is tried, and how long to wait between tries.
+
+    Attributes:
+        tries: Executions in all (the first one included); after the last failure an incident
+            opens.
+        delays: Waits before the 2nd, 3rd, ... try; the last one repeats if there are fewer
+            delays than retries.
+        text: The cycle as written (``R5/PT5M`` or ``PT1M,PT5M,PT10M``).
+    """
+
+    tries: int
+    delays: tuple[Duration, ...]
+    text: str
+
+    def delay(self, failures: int) -> Duration:
+        """The wait after the ``failures``-th failure (1 = after the first try)."""
+        return self.delays[min(max(failures, 1), len(self.delays)) - 1]
+
+
+def parse_retry_cycle(text: str) -> RetryPolicy:
+    """Parse a ``camunda:failedJobRetryTimeCycle``.
+
+    ``R5/PT5M`` means 5 tries in all, 5 minutes apart. A comma list of durations
+    (``PT1M,PT5M,PT10M``) gives the wait before each retry in turn: one try, then one retry per
+    duration (4 tries there).
+
+    Raises:
+        EngineError: ``engine.retry.invalid``: not such a cycle.
+    """
+    raw = text.strip()
+    hint = "write R5/PT5M (5 tries, 5 minutes apart) or PT1M,PT5M,PT10M"
+    try:
+        if raw.upper().startswith("R"):
+            head, _, period = raw.partition("/")
+            count = head[1:]
+            if not period or not count.isdigit() or int(count) < 1:
+                raise EngineError(f"'{text}' is not a retry cycle", code="engine.retry.invalid")
+            return RetryPolicy(int(count), (parse_duration(period),), raw)
+        parts = [p.strip() for p in raw.split(",")]
+        if not raw or not all(parts):
+            raise EngineError(f"'{text}' is not a retry cycle", code="engine.retry.invalid")
+        return RetryPolicy(len(parts) + 1, tuple(parse_duration(p) for p in parts), raw)
+    except EngineError as exc:
+        raise EngineError(
+            f"'{text}' is not a retry cycle: {exc.message}", code="engine.retry.invalid", hint=hint
+        ) from None
 
 
 def add_duration(when: _dt.datetime, d: Duration) -> _dt.datetime:

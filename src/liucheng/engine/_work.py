@@ -21,11 +21,12 @@ from ._base import EngineBase
 from ._exec import Executor
 from ._run import new_id
 from ._state import ACT, ASYNC_B, EI, FAILED, GONE, JOIN, InstanceState
-from ._timers import next_due
+from ._timers import RetryPolicy, add_duration, next_due
 from .ports import (
     ExternalTaskRecord,
     IncidentRecord,
     JobRecord,
+    Transaction,
 )
 
 __all__ = ["WorkMixin"]
@@ -171,10 +172,20 @@ class WorkMixin(EngineBase):
         if job is None:
             return
         retries = job.retries - 1
+        due_at = job.due_at
+        policy = self.job_retry_policy(job, run.tx)
+        if policy is not None and retries > 0:
+            # The element's camunda:failedJobRetryTimeCycle decides when the next try is due.
+            due_at = add_duration(run.now, policy.delay(policy.tries - retries))
         run.cs.upsert(
             "job",
             dataclasses.replace(
-                job, retries=retries, error=exc.message, lock_owner=None, lock_expires_at=None
+                job,
+                retries=retries,
+                error=exc.message,
+                lock_owner=None,
+                lock_expires_at=None,
+                due_at=due_at,
             ),
         )
         if retries <= 0 and job.instance_id is not None:
@@ -203,6 +214,22 @@ class WorkMixin(EngineBase):
             st.has_incident = True
             st.dirty = True
             run.hist("incident_open", st, ei.node, ei, {"incident_id": iid, "message": exc.message})
+
+    def job_retry_policy(self, job: JobRecord, tx: Transaction | None = None) -> RetryPolicy | None:
+        """The retry policy (``camunda:failedJobRetryTimeCycle``) of the job's element, if any.
+
+        When there is one, a failed job's next try is due when the policy says (set in the same
+        transaction that records the failure); job executors apply their own back-off only to
+        jobs without one.
+        """
+        if job.kind == "sla":
+            return None
+        try:
+            graph = self.graph(job.definition_id, tx)
+        except NotFoundError:
+            return None
+        node = graph.nodes.get(job.element_id)
+        return None if node is None else node.retry
 
     def set_job_retries(self, job_id: str, retries: int) -> None:
         """Give a failed job new retries (resolving its incident)."""

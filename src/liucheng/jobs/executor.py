@@ -147,13 +147,18 @@ class JobExecutor:
         self._after_failure(job_id)
 
     def _after_failure(self, job_id: str) -> None:
-        """Delay the next try of a failed job (exponential back-off)."""
+        """Delay the next try of a failed job (exponential back-off).
+
+        A job whose element has a retry policy (``camunda:failedJobRetryTimeCycle``) got its next
+        due time from that policy when the engine recorded the failure; the back-off here is the
+        default for every other job.
+        """
         with self.store.transaction() as tx:
             job = tx.get_row("job", job_id)
             if job is None:
                 return  # not a failure: the job was gone already
             self.stats.failed += 1
-            if job.retries <= 0:
+            if job.retries <= 0 or self.engine.job_retry_policy(job, tx) is not None:
                 return
             failures = max(0, 2 - job.retries)
             delay = self.retry_backoff * (2**failures)

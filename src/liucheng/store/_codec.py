@@ -101,13 +101,33 @@ def _hook(obj: dict[str, Any]) -> Any:
     return bytes.fromhex(raw)
 
 
+# Built once: json.dumps/json.loads with options build a new encoder/decoder on every call (and
+# JSONEncoder.encode still builds its C encoder per call), which costs more than encoding the small
+# documents and history payloads the engine writes.
+_ENCODE = json.JSONEncoder(default=_default, separators=(",", ":"), ensure_ascii=False).encode
+_DECODE = json.JSONDecoder(object_hook=_hook).decode
+try:
+    from _json import encode_basestring as _c_text
+    from _json import make_encoder as _c_make_encoder
+except ImportError:  # pragma: no cover - CPython always has the accelerator
+    _C_ENCODE = None
+else:
+    # No circular-reference markers (engine values are trees); otherwise exactly the options of
+    # _ENCODE: default=_default, separators (",", ":"), ensure_ascii=False, allow_nan.
+    _C_ENCODE = _c_make_encoder(None, _default, _c_text, None, ":", ",", False, False, True)
+
+
 def dumps(value: Any) -> str:
     """Encode ``value`` as JSON text with tags for non-JSON engine values."""
-    return json.dumps(value, default=_default, separators=(",", ":"), ensure_ascii=False)
+    if _C_ENCODE is None or isinstance(value, str):
+        return _ENCODE(value)
+    return "".join(_C_ENCODE(value, 0))
 
 
 def loads(text: str | bytes | None) -> Any:
     """Decode text written by :func:`dumps`."""
     if text is None:
         return None
-    return json.loads(text, object_hook=_hook)
+    if isinstance(text, bytes | bytearray):
+        text = text.decode("utf-8")
+    return _DECODE(text)

@@ -125,10 +125,16 @@ def _sqlite_engine(url: str, settings: DatabaseSettings) -> Engine:
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # Performance only (durability is synchronous's job): a larger page cache (16 MiB) and
+        # temporary b-trees in memory.
+        cursor.execute("PRAGMA cache_size=-16384")
+        cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # On the driver connection directly: the full statement machinery of SQLAlchemy costs
+        # more than the BEGIN itself, once per command.
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
     return engine

@@ -3,12 +3,16 @@
 One engine command is one database transaction. :meth:`SqlTransaction.apply` writes a command's
 whole change set with a few statements: revision-checked instance updates (optimistic locking),
 ``executemany`` upserts and deletes of index rows, and one ``executemany`` of history rows.
+These hot statements, and the reads an engine command makes (instance, index rows, latest
+definition), run as pre-rendered SQL on the driver cursor (:mod:`._raw`); on a SQLite file one
+connection stays checked out between transactions (see :meth:`SqlStore._begin`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,11 +27,10 @@ from sqlalchemy import (
     insert,
     select,
     text,
-    update,
 )
 from sqlalchemy import Table as _Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.pool import NullPool
 
 from liucheng.engine.ports import (
     INDEX_KINDS,
@@ -43,6 +46,7 @@ from liucheng.errors import ConcurrencyError, NotFoundError, StoreError
 
 from . import _codec, schema
 from ._database import DatabaseSettings, connect_database
+from ._raw import RawCursor, TableCodec, codec_for, quote
 
 __all__ = [
     "EXTERNAL_TASK_CHANNEL",
@@ -76,55 +80,11 @@ def upgrade_schema(engine: Engine, revision: str = "head") -> None:
 
 
 _FIELDS: dict[type[Any], tuple[str, ...]] = {}
+_KIND_CODECS: dict[tuple[str, str], TableCodec] = {}
 
-# Statements are built once: building and cache-keying SQLAlchemy constructs per call costs more
-# than executing them on SQLite.
-_GET_INSTANCE = select(schema.instance).where(schema.instance.c.id == bindparam("id"))
-_INSERT_INSTANCE = insert(schema.instance)
-_UPDATE_INSTANCE = update(schema.instance).where(
-    schema.instance.c.id == bindparam("b_id"), schema.instance.c.revision == bindparam("b_rev")
-)
-_DELETE_INSTANCE = delete(schema.instance).where(
-    schema.instance.c.id == bindparam("b_id"), schema.instance.c.revision == bindparam("b_rev")
-)
-_INSERT_HISTORY = insert(schema.history)
+# Hot statements run on the driver cursor (see ._raw); the rest are SQLAlchemy Core, built once
+# where they are fixed.
 _GET_DEFINITION = select(schema.definition).where(schema.definition.c.id == bindparam("id"))
-_LATEST_DEFINITION = (
-    select(schema.definition)
-    .where(
-        schema.definition.c.key == bindparam("key"),
-        schema.definition.c.kind == bindparam("kind"),
-    )
-    .order_by(schema.definition.c.version.desc())
-    .limit(1)
-)
-_GET_ROW = {
-    kind: select(table).where(table.c.id == bindparam("id"))
-    for kind, table in schema.INDEX_TABLES.items()
-}
-_GET_ROW_LOCKED = {kind: stmt.with_for_update() for kind, stmt in _GET_ROW.items()}
-_DELETE_ROWS = {
-    kind: delete(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
-    for kind, table in schema.INDEX_TABLES.items()
-}
-_UPDATE_ROW = {
-    kind: update(table).where(table.c.id == bindparam("b_id"))
-    for kind, table in schema.INDEX_TABLES.items()
-}
-
-
-def _make_upsert(dialect: str, table: _Table) -> Any:
-    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    return stmt.on_conflict_do_update(
-        index_elements=[table.c.id],
-        set_={col.name: stmt.excluded[col.name] for col in table.columns if col.name != "id"},
-    )
-
-
-_UPSERT = {
-    dialect: {kind: _make_upsert(dialect, table) for kind, table in schema.INDEX_TABLES.items()}
-    for dialect in ("sqlite", "postgresql")
-}
 
 
 def _field_names(cls: type[Any]) -> tuple[str, ...]:
@@ -177,6 +137,12 @@ class SqlStore:
         self.history_ttl = history_ttl
         self.definitions: dict[str, DefinitionRecord] = {}
         self.job_listeners: list[Callable[[], None]] = []
+        self._hot: Connection | None = None
+        self._hot_lock = (
+            threading.Lock()
+            if self.dialect == "sqlite" and not isinstance(self.engine.pool, NullPool)
+            else None
+        )
         if upgrade:
             upgrade_schema(self.engine)
 
@@ -188,7 +154,7 @@ class SqlStore:
         called (in-process wake-up of job executors; other processes hear PostgreSQL's NOTIFY).
         """
         try:
-            with self.engine.begin() as connection:
+            with self._begin() as connection:
                 tx = SqlTransaction(connection, self.dialect, self.history_ttl, self.definitions)
                 yield tx
         except OperationalError as exc:
@@ -205,8 +171,35 @@ class SqlStore:
             for listener in self.job_listeners:
                 listener()
 
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        # On a SQLite file, checking a connection out of the pool and back costs several times
+        # what BEGIN and COMMIT cost. One connection stays checked out for whichever thread finds
+        # it free (commands on one thread, the common case, always do); a thread that finds it
+        # busy takes a pooled connection as before. Each transaction still commits or rolls back
+        # on its own.
+        if self._hot_lock is None or not self._hot_lock.acquire(blocking=False):
+            with self.engine.begin() as connection:
+                yield connection
+            return
+        try:
+            hot = self._hot
+            if hot is None or hot.closed or hot.invalidated:
+                if hot is not None:
+                    hot.close()
+                hot = self._hot = self.engine.connect()
+            with hot.begin():
+                yield hot
+        finally:
+            self._hot_lock.release()
+
     def dispose(self) -> None:
         """Close every pooled connection."""
+        if self._hot_lock is not None:
+            with self._hot_lock:
+                if self._hot is not None:
+                    self._hot.close()
+                    self._hot = None
         self.engine.dispose()
 
     def cleanup_history(
@@ -257,6 +250,24 @@ class SqlTransaction:
         # update that must find the row, never an insert that resurrects a row another
         # transaction deleted meanwhile.
         self._read: dict[str, set[str]] = {kind: set() for kind in _LOCKED_KINDS}
+        self._cursor: RawCursor | None = None
+
+    @property
+    def raw(self) -> RawCursor:
+        """The driver cursor the hot statements run on (see :mod:`liucheng.store._raw`)."""
+        if self._cursor is None:
+            self._cursor = RawCursor(self.c)
+        return self._cursor
+
+    def _codec(self, kind: str) -> TableCodec:
+        codec = _KIND_CODECS.get((kind, self.dialect))
+        if codec is None:
+            if kind == "instance":
+                codec = codec_for(schema.instance, InstanceRecord, self.dialect)
+            else:
+                codec = codec_for(self._table(kind), INDEX_KINDS[kind], self.dialect)
+            _KIND_CODECS[kind, self.dialect] = codec
+        return codec
 
     # ------------------------------------------------------------------------ definitions
     def add_deployment(
@@ -321,8 +332,13 @@ class SqlTransaction:
 
     def latest_definition(self, key: str, kind: str = "bpmn") -> DefinitionRecord | None:
         """The highest version of ``key``."""
-        row = self.c.execute(_LATEST_DEFINITION, {"key": key, "kind": kind}).first()
-        return None if row is None else _record(DefinitionRecord, row)
+        codec = codec_for(schema.definition, DefinitionRecord, self.dialect)
+        p = codec.mark
+        row = self.raw.execute(
+            f'{codec.select} WHERE "key" = {p} AND kind = {p} ORDER BY version DESC LIMIT 1',
+            (key, kind),
+        ).fetchone()
+        return None if row is None else codec.record(row)
 
     def definition_by_version(
         self, key: str, version: int, kind: str = "bpmn"
@@ -349,8 +365,9 @@ class SqlTransaction:
     # -------------------------------------------------------------------------- instances
     def get_instance(self, instance_id: str) -> InstanceRecord | None:
         """A live instance by id."""
-        row = self.c.execute(_GET_INSTANCE, {"id": instance_id}).first()
-        return None if row is None else _record(InstanceRecord, row)
+        codec = self._codec("instance")
+        row = self.raw.execute(codec.select_id, (instance_id,)).fetchone()
+        return None if row is None else codec.record(row)
 
     def find_instances(
         self,
@@ -390,16 +407,15 @@ class SqlTransaction:
         holds it until commit, so two processes can never both apply the same job (the second
         waits, then finds the row gone or changed).
         """
-        self._table(kind)
-        locked = self.dialect == "postgresql" and kind in _LOCKED_KINDS
-        row = self.c.execute(
-            (_GET_ROW_LOCKED if locked else _GET_ROW)[kind], {"id": row_id}
-        ).first()
+        codec = self._codec(kind)
+        locked = kind in _LOCKED_KINDS
+        sql = codec.select_id_locked if locked else codec.select_id
+        row = self.raw.execute(sql, (row_id,)).fetchone()
         if row is None:
             return None
-        if kind in _LOCKED_KINDS:
+        if locked:
             self._read[kind].add(row_id)
-        return _record(INDEX_KINDS[kind], row)
+        return codec.record(row)
 
     def find_rows(
         self,
@@ -411,8 +427,10 @@ class SqlTransaction:
     ) -> list[Any]:
         """Index rows whose attributes equal every filter value (lists: any member)."""
         table = self._table(kind)
-        cls = INDEX_KINDS[kind]
-        stmt = select(table)
+        codec = self._codec(kind)
+        p = codec.mark
+        where: list[str] = []
+        params: list[Any] = []
         post: dict[str, Any] = {}
         for name, want in (filters or {}).items():
             column = table.c.get(name)
@@ -421,27 +439,42 @@ class SqlTransaction:
             if isinstance(column.type, schema.JsonText):
                 post[name] = want  # JSON values compare in Python, exactly like the memory store
             elif isinstance(want, list | tuple | set | frozenset):
-                stmt = stmt.where(column.in_(list(want)))
+                values = list(want)
+                if not values:
+                    return []
+                where.append(f"{quote(name)} IN ({', '.join([p] * len(values))})")
+                params.extend(codec.bind_value(name, v) for v in values)
             elif want is None:
-                stmt = stmt.where(column.is_(None))
+                where.append(f"{quote(name)} IS NULL")
             else:
-                stmt = stmt.where(column == want)
-        columns = [table.c[n] for n in order_by] or [
-            table.c[n] for n in ("created_at", "seq", "id") if n in table.c
-        ]
-        stmt = stmt.order_by(*columns)
+                where.append(f"{quote(name)} = {p}")
+                params.append(codec.bind_value(name, want))
+        for name in order_by:
+            if name not in table.c:
+                raise StoreError(f"{kind} rows have no attribute {name!r}", code="store.filter")
+        columns = list(order_by) or [n for n in ("created_at", "seq", "id") if n in table.c]
+        sql = codec.select
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY " + ", ".join(quote(n) for n in columns)
+        if page is not None and not post:
+            if page.limit is not None:
+                sql += f" LIMIT {int(page.limit)}"
+            elif page.offset and not codec.postgres:
+                sql += " LIMIT -1"
+            if page.offset:
+                sql += f" OFFSET {int(page.offset)}"
         if kind == "external_task" and "topic" in (filters or {}) and self.dialect == "postgresql":
             # Fetch-and-lock reads tasks by topic to lock some of them: concurrent fetchers
             # skip each other's rows instead of locking the same task twice.
-            stmt = stmt.with_for_update(skip_locked=True)
+            sql += " FOR UPDATE SKIP LOCKED"
+        record = codec.record
+        rows = [record(r) for r in self.raw.execute(sql, params).fetchall()]
         if post:
-            rows = [_record(cls, r) for r in self.c.execute(stmt)]
             rows = [r for r in rows if all(_equal(getattr(r, n), w) for n, w in post.items())]
             if page is not None:
                 end = None if page.limit is None else page.offset + page.limit
                 rows = rows[page.offset : end]
-        else:
-            rows = [_record(cls, r) for r in self.c.execute(_paged(stmt, page))]
         if kind in _LOCKED_KINDS:
             self._read[kind].update(r.id for r in rows)
         return rows
@@ -468,40 +501,50 @@ class SqlTransaction:
         Raises:
             ConcurrencyError: An instance's stored revision is not the expected one.
         """
-        c = self.c
+        raw = self.raw
+        if changes.instances_insert or changes.instances_update:
+            icodec = self._codec("instance")
         if changes.instances_insert:
             rows = []
             for rec in changes.instances_insert:
-                row = _as_dict(rec)
-                row["revision"] = 1
-                rows.append(row)
+                values = icodec.params(rec)
+                values[icodec.names.index("revision")] = 1
+                rows.append(values)
             try:
-                c.execute(_INSERT_INSTANCE, rows)
+                raw.executemany(icodec.insert, rows)
             except IntegrityError as exc:
                 raise ConcurrencyError(
                     f"process instance exists already: {exc.orig}", code="store.instance_exists"
                 ) from exc
         for rec, expected in changes.instances_update:
-            values = _as_dict(rec)
-            values["revision"] = expected + 1
-            del values["id"]
-            values["b_id"] = rec.id
-            values["b_rev"] = expected
-            if c.execute(_UPDATE_INSTANCE, values).rowcount != 1:
+            values = icodec.update_params(rec)
+            # update_params ends with the id; the revision is one of the set columns
+            values[_REVISION_AT] = expected + 1
+            values.append(expected)
+            if raw.execute(_UPDATE_INSTANCE_SQL[self.dialect], values).rowcount != 1:
                 raise _conflict(rec.id, expected)
         for instance_id, expected in changes.instances_delete:
             if not expected:
                 continue
-            result = c.execute(_DELETE_INSTANCE, {"b_id": instance_id, "b_rev": expected})
+            mark = "%s" if self.dialect == "postgresql" else "?"
+            result = raw.execute(
+                f"DELETE FROM lc_instance WHERE id = {mark} AND revision = {mark}",
+                (instance_id, expected),
+            )
             if result.rowcount != 1:
                 raise _conflict(instance_id, expected)
         for kind, ids in changes.deletes.items():
             if not ids:
                 continue
-            self._table(kind)
+            codec = self._codec(kind)
             id_list = list(ids)
             for start in range(0, len(id_list), _CHUNK):
-                c.execute(_DELETE_ROWS[kind], {"ids": id_list[start : start + _CHUNK]})
+                chunk = id_list[start : start + _CHUNK]
+                raw.execute(
+                    f"DELETE FROM {codec.table.name} WHERE id IN "
+                    f"({', '.join([codec.mark] * len(chunk))})",
+                    chunk,
+                )
         for kind, upserts in changes.upserts.items():
             if not upserts:
                 continue
@@ -512,9 +555,11 @@ class SqlTransaction:
             else:
                 fresh = list(upserts.values())
             if fresh:
-                c.execute(self._upsert(kind), [_as_dict(r) for r in fresh])
+                codec = self._codec(kind)
+                raw.executemany(codec.upsert, [codec.params(r) for r in fresh])
         if changes.history:
             self._append_history(changes.history)
+        c = self.c
         if changes.upserts.get("job"):
             self.jobs_changed = True
             if self.dialect == "postgresql":
@@ -567,24 +612,17 @@ class SqlTransaction:
                     converted[1],
                 )
             )
-        self.c.exec_driver_sql(_HISTORY_SQL_SQLITE if sqlite_dialect else _HISTORY_SQL_PG, rows)
+        self.raw.executemany(_HISTORY_SQL_SQLITE if sqlite_dialect else _HISTORY_SQL_PG, rows)
 
     def _update_read(self, kind: str, records: list[Any]) -> None:
-        self._table(kind)
+        codec = self._codec(kind)
         for rec in records:
-            values = _as_dict(rec)
-            values["b_id"] = values.pop("id")
-            result = self.c.execute(_UPDATE_ROW[kind], values)
-            if result.rowcount != 1:
+            if self.raw.execute(codec.update_id, codec.update_params(rec)).rowcount != 1:
                 raise ConcurrencyError(
                     f"{kind.replace('_', ' ')} {rec.id} was removed meanwhile",
                     code="store.row_gone",
                     details={"kind": kind, "id": rec.id},
                 )
-
-    def _upsert(self, kind: str) -> Any:
-        self._table(kind)
-        return _UPSERT["postgresql" if self.dialect == "postgresql" else "sqlite"][kind]
 
     # ---------------------------------------------------------------------------- history
     def find_history(
@@ -616,6 +654,17 @@ class SqlTransaction:
         return [_record(HistoryEvent, r) for r in self.c.execute(_paged(stmt, page))]
 
 
+def _update_instance_sql(dialect: str) -> str:
+    codec = codec_for(schema.instance, InstanceRecord, dialect)
+    return codec.update_id + f" AND revision = {codec.mark}"
+
+
+_UPDATE_INSTANCE_SQL = {d: _update_instance_sql(d) for d in ("sqlite", "postgresql")}
+# Position of the revision among update_params' values (every column but id, in order).
+_REVISION_AT = [n for n in dataclasses.fields(InstanceRecord) if n.name != "id"].index(
+    next(f for f in dataclasses.fields(InstanceRecord) if f.name == "revision")
+)
+
 _HISTORY_COLUMNS = (
     "kind, at, instance_id, definition_id, element_id, element_type, element_instance_id, "
     "actor, data, seq, removal_time"
@@ -625,8 +674,8 @@ _HISTORY_SQL_PG = f"INSERT INTO lc_history ({_HISTORY_COLUMNS}) VALUES ({', '.jo
 
 
 def _sqlite_time(value: _dt.datetime) -> str:
-    # The text SQLAlchemy's SQLite DateTime type writes and parses.
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    # The text SQLAlchemy's SQLite DateTime type writes and parses ("%Y-%m-%d %H:%M:%S.%f").
+    return value.isoformat(" ", "microseconds")
 
 
 def _equal(have: Any, want: Any) -> bool:

@@ -1,0 +1,213 @@
+"""The hot statements of the SQL store, run on the database driver's cursor directly.
+
+An engine command runs a handful of statements (read the instance and a task row, update the
+instance, replace index rows, append history). Through SQLAlchemy Core each one costs far more
+Python time than SQLite needs to run it, so these statements are rendered once per table and
+dialect as plain SQL and executed on the DBAPI cursor of the transaction's connection, converting
+values exactly the way the schema's column types do (:class:`~liucheng.store.schema.UTCDateTime`,
+:class:`~liucheng.store.schema.JsonText`, ``Boolean``). Driver errors are re-raised as the
+SQLAlchemy exceptions the callers already handle.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Boolean, Connection, LargeBinary
+from sqlalchemy import Table as _Table
+from sqlalchemy.exc import DBAPIError
+
+from . import _codec, schema
+
+__all__ = ["RawCursor", "TableCodec", "codec_for", "quote"]
+
+_UTC = _dt.UTC
+_fromiso = _dt.datetime.fromisoformat
+Convert = Callable[[Any], Any] | None
+
+
+def _sqlite_time_bind(value: _dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(_UTC).replace(tzinfo=None)
+    # The text SQLAlchemy's SQLite DateTime type writes and parses ("%Y-%m-%d %H:%M:%S.%f").
+    return value.isoformat(" ", "microseconds")
+
+
+def _sqlite_time_read(value: Any) -> _dt.datetime | None:
+    if value is None:
+        return None
+    return _fromiso(value).replace(tzinfo=_UTC)
+
+
+def _pg_time_bind(value: _dt.datetime | None) -> _dt.datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(_UTC)
+    return value.replace(tzinfo=None)
+
+
+def _pg_time_read(value: _dt.datetime | None) -> _dt.datetime | None:
+    return None if value is None else value.replace(tzinfo=_UTC)
+
+
+def _json_bind(value: Any) -> str | None:
+    return None if value is None else _codec.dumps(value)
+
+
+def _json_read(value: Any) -> Any:
+    return None if value is None else _codec.loads(value)
+
+
+def _bool_read(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _bytes_read(value: Any) -> bytes | None:
+    return None if value is None else bytes(value)
+
+
+def quote(name: str) -> str:
+    """A column name quoted for SQLite and PostgreSQL alike (some are keywords)."""
+    return f'"{name}"'
+
+
+class TableCodec:
+    """Rendered statements and value conversions of one table and record class."""
+
+    def __init__(self, table: _Table, cls: type[Any], dialect: str) -> None:
+        self.table = table
+        self.cls = cls
+        self.dialect = dialect
+        self.postgres = dialect == "postgresql"
+        self.names: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(cls))
+        binds: list[Convert] = []
+        reads: list[Convert] = []
+        for name in self.names:
+            column_type = table.c[name].type
+            if isinstance(column_type, schema.UTCDateTime):
+                binds.append(_pg_time_bind if self.postgres else _sqlite_time_bind)
+                reads.append(_pg_time_read if self.postgres else _sqlite_time_read)
+            elif isinstance(column_type, schema.JsonText):
+                binds.append(_json_bind)
+                reads.append(_json_read)
+            elif isinstance(column_type, Boolean):
+                binds.append(None)
+                reads.append(_bool_read)
+            elif isinstance(column_type, LargeBinary):
+                binds.append(None)
+                reads.append(_bytes_read)
+            else:
+                binds.append(None)
+                reads.append(None)
+        self.binds = tuple(binds)
+        self.reads = tuple(reads)
+        self.bind_of = dict(zip(self.names, binds, strict=True))
+        self._conv_binds = tuple((i, f) for i, f in enumerate(binds) if f is not None)
+        self._conv_reads = tuple((i, f) for i, f in enumerate(reads) if f is not None)
+        p = self.mark
+        name = table.name
+        q = {n: quote(n) for n in self.names}
+        cols = ", ".join(q.values())
+        self.select = f"SELECT {cols} FROM {name}"
+        self.select_id = f"{self.select} WHERE id = {p}"
+        self.select_id_locked = self.select_id + (" FOR UPDATE" if self.postgres else "")
+        self.insert = f"INSERT INTO {name} ({cols}) VALUES ({', '.join([p] * len(self.names))})"
+        rest = [n for n in self.names if n != "id"]
+        self.upsert = f"{self.insert} ON CONFLICT (id) DO UPDATE SET " + ", ".join(
+            f"{q[n]} = excluded.{q[n]}" for n in rest
+        )
+        # UPDATE ... SET every column but id WHERE id = ? : parameters are the row values
+        # without id, then id.
+        self.update_id = (
+            f"UPDATE {name} SET {', '.join(f'{q[n]} = {p}' for n in rest)} WHERE id = {p}"
+        )
+        self._id_index = self.names.index("id")
+
+    @property
+    def mark(self) -> str:
+        """The driver's parameter placeholder."""
+        return "%s" if self.postgres else "?"
+
+    def params(self, record: Any) -> list[Any]:
+        """The record's column values, converted for the driver, in :attr:`names` order."""
+        values = [getattr(record, n) for n in self.names]
+        for i, f in self._conv_binds:
+            values[i] = f(values[i])
+        return values
+
+    def update_params(self, record: Any) -> list[Any]:
+        """Parameters of :attr:`update_id`: every column but id, then id."""
+        values = self.params(record)
+        row_id = values.pop(self._id_index)
+        values.append(row_id)
+        return values
+
+    def record(self, row: Sequence[Any]) -> Any:
+        """A record from a row selected with :attr:`select`."""
+        values = list(row)
+        for i, f in self._conv_reads:
+            values[i] = f(values[i])
+        return self.cls(*values)
+
+    def bind_value(self, name: str, value: Any) -> Any:
+        """A filter value converted like the column ``name``."""
+        f = self.bind_of.get(name)
+        return value if f is None or value is None else f(value)
+
+
+_CODECS: dict[tuple[str, str, type[Any]], TableCodec] = {}
+
+
+def codec_for(table: _Table, cls: type[Any], dialect: str) -> TableCodec:
+    """The (cached) codec of ``table`` read as ``cls`` on ``dialect``."""
+    key = (table.name, dialect, cls)
+    codec = _CODECS.get(key)
+    if codec is None:
+        codec = _CODECS[key] = TableCodec(table, cls, dialect)
+    return codec
+
+
+class RawCursor:
+    """A DBAPI cursor on a transaction's connection; errors come out as SQLAlchemy's."""
+
+    def __init__(self, connection: Connection) -> None:
+        dbapi_connection = connection.connection.driver_connection
+        assert dbapi_connection is not None
+        self._cursor = dbapi_connection.cursor()
+        dbapi = connection.dialect.dbapi
+        assert dbapi is not None
+        self._error: type[Exception] = dbapi.Error
+        self._dialect = connection.dialect
+
+    def _wrap(self, sql: str, params: Any, exc: BaseException) -> BaseException:
+        return DBAPIError.instance(
+            sql,
+            params,
+            exc,
+            self._error,
+            dialect=self._dialect,
+        )
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Run one statement; returns the cursor (for ``fetchone``/``fetchall``/``rowcount``)."""
+        try:
+            self._cursor.execute(sql, params)
+        except self._error as exc:
+            raise self._wrap(sql, params, exc) from exc
+        return self._cursor
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for every parameter row."""
+        if len(rows) == 1:
+            self.execute(sql, rows[0])
+            return
+        try:
+            self._cursor.executemany(sql, rows)
+        except self._error as exc:
+            raise self._wrap(sql, rows, exc) from exc
