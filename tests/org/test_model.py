@@ -103,7 +103,10 @@ def test_raci(org: Organisation) -> None:
     assert rows["Classify ticket"].lane == "First level"
     assert set(rows["Classify ticket"].responsible) == {"tom", "anna", "ben", "carla"}
     assert rows["Solve problem"].responsible == ("mei", "jonas")
-    assert rows["Review overdue ticket"].lane is None and rows["Review overdue ticket"].role == "team-lead"
+    assert (
+        rows["Review overdue ticket"].lane is None
+        and rows["Review overdue ticket"].role == "team-lead"
+    )
     assert rows["Solve problem"].informed == ("olga", "hanna")
     assert rows["Solve problem"].consulted == ("mei", "jonas")
     # tasks from a BPMN model by name → lane
