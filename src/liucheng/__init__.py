@@ -29,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "MemoryStore": "liucheng.engine",
     "SqlStore": "liucheng.store",
     "JobExecutor": "liucheng.jobs",
+    "RetryPolicy": "liucheng.engine",
     # models
     "Definitions": "liucheng.model",
     "ProcessBuilder": "liucheng.model",
@@ -47,6 +48,7 @@ _EXPORTS: dict[str, str] = {
     "load_calendar": "liucheng.org",
     "load_organisation": "liucheng.org",
     # event logs and analysis
+    "read_engine_log": "liucheng.history",
     "read_log": "liucheng.history",
     "write_log": "liucheng.history",
     # staffing and simulation
@@ -54,6 +56,7 @@ _EXPORTS: dict[str, str] = {
     "erlang_a": "liucheng.simulation",
     "erlang_c": "liucheng.simulation",
     "schedule_shifts": "liucheng.simulation",
+    "simulate": "liucheng.simulation",
 }
 
 __all__ = [
@@ -67,6 +70,7 @@ __all__ = [
     "MemoryStore",
     "Organisation",
     "ProcessBuilder",
+    "RetryPolicy",
     "SqlStore",
     "__version__",
     "agents_for_target",
@@ -79,8 +83,10 @@ __all__ = [
     "load_model",
     "load_organisation",
     "parse_bpmn",
+    "read_engine_log",
     "read_log",
     "schedule_shifts",
+    "simulate",
     "validate",
     "write_bpmn",
     "write_log",
@@ -88,13 +94,19 @@ __all__ = [
 
 if TYPE_CHECKING:
     from liucheng.dmn import decide, load_model
-    from liucheng.engine import Engine, ManualClock, MemoryStore
+    from liucheng.engine import Engine, ManualClock, MemoryStore, RetryPolicy
     from liucheng.feel import FeelFunction, compile_expression, compile_unary_tests
-    from liucheng.history import read_log, write_log
+    from liucheng.history import read_engine_log, read_log, write_log
     from liucheng.jobs import JobExecutor
     from liucheng.model import Definitions, ProcessBuilder, parse_bpmn, validate, write_bpmn
     from liucheng.org import BusinessCalendar, Organisation, load_calendar, load_organisation
-    from liucheng.simulation import agents_for_target, erlang_a, erlang_c, schedule_shifts
+    from liucheng.simulation import (
+        agents_for_target,
+        erlang_a,
+        erlang_c,
+        schedule_shifts,
+        simulate,
+    )
     from liucheng.store import SqlStore
 
 
