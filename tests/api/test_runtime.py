@@ -158,7 +158,7 @@ def test_instance_operations(server: Server) -> None:
 
 
 def test_external_task_failure_incident_and_retry(server: Server) -> None:
-    pid = _start(server)
+    pid = _start(server, amount=12, card="4111")
     with server.client("admin") as admin:
         t = _task_of(server, pid)
         assert admin.post(f"/tasks/{t['id']}/complete", json={}).status_code == 200
@@ -171,14 +171,20 @@ def test_external_task_failure_incident_and_retry(server: Server) -> None:
         )
         locked = [x for x in r.json()["items"] if x["instance_id"] == pid]
         assert len(locked) == 1
+        assert {"amount", "card"} <= set(locked[0]["variables"])
         r = w.post(f"/external-tasks/{locked[0]['id']}/unlock", json={"worker_id": "w2"})
         assert r.status_code == 200
         r = w.post(
             "/external-tasks/fetch-and-lock",
-            json={"worker_id": "w3", "topics": [{"name": "ship"}], "max_tasks": 100},
+            json={
+                "worker_id": "w3",
+                "topics": [{"name": "ship", "variables": ["amount"]}],
+                "max_tasks": 100,
+            },
         )
         again = [x for x in r.json()["items"] if x["instance_id"] == pid]
         assert len(again) == 1
+        assert again[0]["variables"] == {"amount": 12}
         r = w.post(
             f"/external-tasks/{again[0]['id']}/failure",
             json={"worker_id": "w3", "message": "carrier down", "retries": 0},

@@ -36,6 +36,9 @@ class TopicBody(BaseModel):
 
     name: str = Field(min_length=1, max_length=400)
     lock_duration_ms: int = Field(default=300_000, ge=1000, le=7 * 86_400_000)
+    variables: list[str] | None = Field(
+        default=None, max_length=500, description="Only these variables (default: all)."
+    )
 
 
 class FetchBody(BaseModel):
@@ -71,6 +74,7 @@ def _fetch(svc: Services, body: FetchBody) -> list[dict[str, Any]]:
             body.worker_id,
             max_tasks=left,
             lock_duration=_dt.timedelta(milliseconds=topic.lock_duration_ms),
+            variables=topic.variables,
         )
         out += [_locked_dict(t) for t in got]
     return out

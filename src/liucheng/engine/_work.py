@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from liucheng.errors import (
@@ -254,8 +254,13 @@ class WorkMixin(EngineBase):
         max_tasks: int = 1,
         lock_duration: _dt.timedelta = _dt.timedelta(minutes=5),
         instance_id: str | None = None,
+        variables: Sequence[str] | None = None,
     ) -> list[LockedExternalTask]:
-        """Lock up to ``max_tasks`` open external tasks of ``topic`` for ``worker_id``."""
+        """Lock up to ``max_tasks`` open external tasks of ``topic`` for ``worker_id``.
+
+        ``variables`` limits the variables handed out to those names (all when ``None``).
+        """
+        wanted = frozenset(variables or ())
 
         def cmd(run: Executor) -> list[LockedExternalTask]:
             now = run.now
@@ -283,7 +288,9 @@ class WorkMixin(EngineBase):
                 )
                 st = run.load(r.instance_id)
                 ei = st.eis.get(int(r.element_instance_id))
-                variables = dict(run.context(ei)) if ei is not None else {}
+                visible = dict(run.context(ei)) if ei is not None else {}
+                if variables is not None:  # the worker asked for these names only
+                    visible = {k: v for k, v in visible.items() if k in wanted}
                 out.append(
                     LockedExternalTask(
                         r.id,
@@ -291,7 +298,7 @@ class WorkMixin(EngineBase):
                         r.instance_id,
                         r.element_id,
                         st.business_key,
-                        variables,
+                        visible,
                         expires,
                         r.retries,
                     )
