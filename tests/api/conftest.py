@@ -41,6 +41,7 @@ class Server:
     proc: subprocess.Popen[bytes]
     log: Path
     tokens: dict[str, str] = field(default_factory=dict)
+    database: str = ""
 
     def client(self, user: str | None = None, **kw: Any) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.tokens[user]}"} if user else {}
@@ -115,7 +116,7 @@ def start_server(database: str, workdir: Path, backend: str) -> Server:
             proc.kill()
             pytest.fail(f"server did not start: {log.read_text()[-3000:]}")
         time.sleep(0.3)
-    server = Server(url, backend, proc, log)
+    server = Server(url, backend, proc, log, database=database)
     with httpx.Client(base_url=url + "/api/v1", timeout=60) as c:
         r = c.post(
             "/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD, "mode": "token"}

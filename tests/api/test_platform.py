@@ -233,6 +233,27 @@ def test_organisation_read_and_import(server: Server) -> None:
 
 
 def test_audit_log_records_changes(server: Server) -> None:
+    from sqlalchemy import create_engine, text
+
+    from liucheng.store import normalise_url
+
+    db = create_engine(normalise_url(server.database))
+    count = text(
+        "SELECT count(*) FROM lc_api_audit WHERE actor = 'anna' AND path = '/api/v1/signals'"
+    )
+    try:
+        with db.connect() as conn:
+            before = conn.execute(count).scalar_one()
+        with server.client("anna") as anna:
+            r = anna.post("/signals", json={"name": f"audit-{uuid.uuid4().hex[:6]}"})
+            assert r.status_code == 200
+        # The answer came only after its audit entry was committed: it is in the database
+        # now, read directly (not through /audit, which would flush a queue first).
+        with db.connect() as conn:
+            after = conn.execute(count).scalar_one()
+    finally:
+        db.dispose()
+    assert after == before + 1
     with server.client("anna") as anna:
         anna.post("/signals", json={"name": f"audit-{uuid.uuid4().hex[:6]}"})
     with server.client("mallory") as m:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -36,6 +37,14 @@ log = logging.getLogger("liucheng.api")
 access_log = logging.getLogger("liucheng.api.access")
 _CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+_AUDIT_WAIT_S = 10.0
+
+
+def _settle(future: asyncio.Future[bool], ok: bool) -> None:
+    if not future.done():
+        future.set_result(ok)
 
 
 class JsonLogFormatter(logging.Formatter):
@@ -157,8 +166,15 @@ class ObserveMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                # Queued before the response leaves, so a client's next call sees the entry.
-                self._audit(scope, status)
+                written = self._audit(scope, status)
+                if written is not None:
+                    # The answer leaves only once its audit entry is committed (group commit).
+                    try:
+                        ok = await asyncio.wait_for(written, _AUDIT_WAIT_S)
+                    except TimeoutError:
+                        ok = False
+                    if not ok:
+                        log.error("audit entry not confirmed for %s", scope.get("path"))
             await send(message)
 
         try:
@@ -166,13 +182,19 @@ class ObserveMiddleware:
         finally:
             self._observe(scope, status, time.perf_counter() - start)
 
-    def _audit(self, scope: Scope, status: int) -> None:
+    def _audit(self, scope: Scope, status: int) -> asyncio.Future[bool] | None:
         method = str(scope.get("method", ""))
         route = getattr(scope.get("route"), "path", None)
         if method not in _CHANGING or route is None:
-            return
+            return None
         state = scope.get("state") or {}
         client = scope.get("client")
+        loop = asyncio.get_running_loop()
+        written: asyncio.Future[bool] = loop.create_future()
+
+        def confirm(ok: bool) -> None:
+            loop.call_soon_threadsafe(_settle, written, ok)
+
         self.svc.audit(
             actor=state.get("actor") if isinstance(state, dict) else None,
             method=method,
@@ -180,7 +202,9 @@ class ObserveMiddleware:
             status=status,
             ip=client[0] if client else None,
             detail={"route": route, "ok": status < 400},
+            on_written=confirm,
         )
+        return written
 
     def _observe(self, scope: Scope, status: int, seconds: float) -> None:
         method = str(scope.get("method", ""))

@@ -7,6 +7,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,7 @@ class Services:
         self.executor: Any = None
         self._installed = False
         self._audit_queue: list[dict[str, Any]] = []
+        self._audit_waiters: list[Callable[[bool], None]] = []
         self._audit_cv = threading.Condition()
         self._audit_flush_lock = threading.Lock()
         self._audit_stop = False
@@ -273,11 +275,14 @@ class Services:
         status: int,
         ip: str | None,
         detail: dict[str, Any] | None = None,
+        on_written: Callable[[bool], None] | None = None,
     ) -> None:
         """Queue one audit entry; a background writer commits entries in batches (never raises).
 
-        Batching keeps the audit log from doubling the commits of every changing call; the
-        queue is flushed at shutdown and before the audit log is read.
+        Batching (group commit) keeps the audit log from doubling the commits of every changing
+        call. ``on_written(ok)`` is called once the entry's batch is committed (``ok``) or its
+        write failed: the HTTP layer holds each response until then, so no change is answered
+        before its audit entry is durable.
         """
         entry = {
             "at": _dt.datetime.now(_dt.UTC),
@@ -290,6 +295,8 @@ class Services:
         }
         with self._audit_cv:
             self._audit_queue.append(entry)
+            if on_written is not None:
+                self._audit_waiters.append(on_written)
             self._audit_cv.notify()
         if self._audit_thread is None:
             self.flush_audit()
@@ -299,13 +306,17 @@ class Services:
         with self._audit_flush_lock:
             with self._audit_cv:
                 batch, self._audit_queue = self._audit_queue, []
-            if not batch:
-                return
-            try:
-                with self.db.begin() as c:
-                    c.execute(insert(api_audit), batch)
-            except Exception:
-                log.exception("audit write failed", extra={"lc": {"entries": len(batch)}})
+                waiters, self._audit_waiters = self._audit_waiters, []
+            ok = True
+            if batch:
+                try:
+                    with self.db.begin() as c:
+                        c.execute(insert(api_audit), batch)
+                except Exception:
+                    ok = False
+                    log.exception("audit write failed", extra={"lc": {"entries": len(batch)}})
+            for notify in waiters:
+                notify(ok)
 
     def _audit_loop(self) -> None:
         while True:
@@ -313,7 +324,7 @@ class Services:
                 while not self._audit_queue and not self._audit_stop:
                     self._audit_cv.wait()
                 stopping = self._audit_stop
-            time.sleep(0.05)  # gather a batch
+            time.sleep(0.005)  # gather a batch (responses wait for it)
             self.flush_audit()
             if stopping:
                 return
