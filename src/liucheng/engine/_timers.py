@@ -126,8 +126,33 @@ def add_duration(when: _dt.datetime, d: Duration) -> _dt.datetime:
     return when + d.delta
 
 
+def _zone(name: str, text: str) -> _dt.tzinfo:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise EngineError(
+            f"unknown time zone '{name}' in timer '{text}'",
+            code="engine.timer.invalid",
+            hint="use an IANA zone id such as Europe/Berlin",
+        ) from None
+
+
 def _parse_datetime(text: str) -> _dt.datetime:
+    """An ISO 8601 date-time; a zone id may follow as ``[Europe/Berlin]`` or FEEL's ``@Zone``.
+
+    A local time with a zone id is placed in that zone (daylight saving included); without
+    offset or zone the time is UTC.
+    """
     t = text.strip()
+    zone: _dt.tzinfo | None = None
+    if t.endswith("]") and "[" in t:
+        t, name = t[:-1].split("[", 1)
+        zone = _zone(name, text)
+    elif "@" in t:
+        t, name = t.split("@", 1)
+        zone = _zone(name, text)
     if t.endswith("Z"):
         t = t[:-1] + "+00:00"
     try:
@@ -136,10 +161,12 @@ def _parse_datetime(text: str) -> _dt.datetime:
         raise EngineError(
             f"'{text}' is not an ISO 8601 date-time",
             code="engine.timer.invalid",
-            hint="write e.g. 2025-01-31T12:00:00Z",
+            hint="write e.g. 2025-01-31T12:00:00Z or 2025-01-31T09:00:00[Europe/Berlin]",
         ) from None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=_dt.UTC)
+        value = value.replace(tzinfo=zone or _dt.UTC)
+    elif zone is not None:
+        value = value.astimezone(zone)
     return value
 
 
@@ -215,21 +242,34 @@ def plan_timer(kind: str, value: Any, now: _dt.datetime) -> TimerPlan:
 
 def next_due(period: str, last_due: _dt.datetime) -> _dt.datetime:
     """The next due time of a cycle (ISO period or cron text) after ``last_due``."""
-    if len(period.split()) >= 5:
+    if len(period.split()) >= 5 or period.upper().startswith(("CRON_TZ=", "TZ=")):
         return _cron(period, last_due).due
     return add_duration(last_due, parse_duration(period))
 
 
 def _cron(text: str, now: _dt.datetime) -> TimerPlan:
+    """The next firing of a cron expression (5 fields, or Quartz's 6 with seconds first).
+
+    A leading ``CRON_TZ=<zone>`` (or ``TZ=<zone>``) evaluates the fields in that time zone, so
+    ``CRON_TZ=Europe/Berlin 0 9 * * MON-FRI`` fires at 09:00 Berlin time all year round.
+    """
     from croniter import croniter
 
-    fields = text.split()
+    body = text.strip()
+    zone: _dt.tzinfo | None = None
+    head, _, rest = body.partition(" ")
+    if head.upper().startswith(("CRON_TZ=", "TZ=")):
+        zone = _zone(head.split("=", 1)[1], text)
+        body = rest.strip()
+    fields = body.split()
     if len(fields) == 6:
         fields = [*fields[1:], fields[0]]  # quartz seconds first -> croniter seconds last
     expr = " ".join(f.replace("?", "*") for f in fields)
     try:
-        it = croniter(expr, now)
+        it = croniter(expr, now.astimezone(zone) if zone is not None else now)
         nxt: _dt.datetime = it.get_next(_dt.datetime)
+        if zone is not None:
+            nxt = nxt.astimezone(_dt.UTC)
     except (ValueError, KeyError) as exc:
         raise EngineError(
             f"'{text}' is not a cron expression: {exc}", code="engine.timer.invalid"

@@ -14,6 +14,7 @@ _DATE_TIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?(\[[\w/+\-]+\]|@[\w/+\-]+)?)?$"
 )
 _CRON_FIELD = re.compile(r"^[0-9A-Za-z*?/,\-#LW]+$")
+_CRON_ZONE = re.compile(r"^(CRON_TZ|TZ)=[\w/+\-]+$", re.IGNORECASE)
 # FEEL/JUEL-looking: a name, a call, a path, or a JUEL ${...}.
 _EXPRESSION = re.compile(r"^(\$\{.*\}|#\{.*\}|[A-Za-z_][\w .]*(\(.*\))?)$", re.DOTALL)
 
@@ -38,6 +39,8 @@ def _is_duration(text: str) -> bool:
 
 def _is_cron(text: str) -> bool:
     parts = text.split()
+    if parts and _CRON_ZONE.match(parts[0]):  # CRON_TZ=Europe/Berlin 0 9 * * MON-FRI
+        parts = parts[1:]
     return 5 <= len(parts) <= 7 and all(_CRON_FIELD.match(p) for p in parts)
 
 
