@@ -259,6 +259,20 @@ def _decide(  # noqa: PLR0917 - private record builder
     )
 
 
+def _nobody_decision(  # noqa: PLR0917 - private record builder
+    strategy: str,
+    task: TaskToAssign,
+    at: datetime,
+    state: AssignmentState,
+    candidates: Sequence[str],
+    eligible: Sequence[str],
+    excluded: Sequence[Exclusion],
+) -> AssignmentDecision:
+    """Nobody was eligible: the task stays in its group queue, with every exclusion's reason."""
+    reason = _nobody(candidates, excluded)
+    return _decide(strategy, task, at, state, candidates, eligible, excluded, None, reason)
+
+
 def _nobody(candidates: Sequence[str], excluded: Sequence[Exclusion]) -> str:
     if not candidates:
         return "no candidates (role, groups and users are empty); left in the group queue"
@@ -320,17 +334,7 @@ class RoundRobin:
         state = state or AssignmentState()
         candidates, eligible, excluded = _screen(org, task, at, workload or {}, exclude)
         if not eligible:
-            return _decide(
-                self.name,
-                task,
-                at,
-                state,
-                candidates,
-                eligible,
-                excluded,
-                None,
-                _nobody(candidates, excluded),
-            )
+            return _nobody_decision(self.name, task, at, state, candidates, eligible, excluded)
         cursor = state.cursors.get(task.pool_key)
         chosen = _rotation(eligible, cursor)[0]
         return _decide(
@@ -377,17 +381,7 @@ class LeastLoaded:
         load = workload or {}
         candidates, eligible, excluded = _screen(org, task, at, load, exclude)
         if not eligible:
-            return _decide(
-                self.name,
-                task,
-                at,
-                state,
-                candidates,
-                eligible,
-                excluded,
-                None,
-                _nobody(candidates, excluded),
-            )
+            return _nobody_decision(self.name, task, at, state, candidates, eligible, excluded)
         chosen, lowest = _least_loaded(eligible, load, state.cursors.get(task.pool_key))
         return _decide(
             self.name,
@@ -445,17 +439,7 @@ class SkillBased:
             scores[pid] = total if self.match == "best" else -surplus
             eligible.append(pid)
         if not eligible:
-            return _decide(
-                self.name,
-                task,
-                at,
-                state,
-                candidates,
-                eligible,
-                excluded,
-                None,
-                _nobody(candidates, excluded),
-            )
+            return _nobody_decision(self.name, task, at, state, candidates, eligible, excluded)
         top = max(scores.values())
         best = [p for p in eligible if scores[p] == top]
         chosen, lowest = _least_loaded(best, load, state.cursors.get(task.pool_key))
