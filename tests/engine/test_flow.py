@@ -380,7 +380,8 @@ DMN = b"""<?xml version="1.0" encoding="UTF-8"?>
 def test_business_rule_task_evaluates_deployed_decision() -> None:
     doc = bpmn(
         '<startEvent id="s"/><businessRuleTask id="r" camunda:decisionRef="prio" '
-        'camunda:resultVariable="level"/><userTask id="w"/>' + flows("s->r", "r->w")
+        'camunda:resultVariable="level" camunda:mapDecisionResult="singleEntry"/>'
+        '<userTask id="w"/>' + flows("s->r", "r->w")
     )
     engine, _, _ = engine_with()
     dep = engine.deploy([("p.bpmn", doc), ("prio.dmn", DMN)])

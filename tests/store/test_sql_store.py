@@ -355,3 +355,148 @@ def test_cli_default_database_matches_the_store() -> None:
     from liucheng.store import DEFAULT_DATABASE as STORE_DEFAULT
 
     assert CLI_DEFAULT == STORE_DEFAULT
+
+
+def _activity_events() -> list[HistoryEvent]:
+    """A command's history: pairs that the SQL store stores as one row, and near misses."""
+    t1 = T0 + dt.timedelta(seconds=1)
+    done = {"completed": True}
+
+    def ev(kind: str, seq: int, eid: str, el: str, **kw: Any) -> HistoryEvent:
+        base: dict[str, Any] = {"at": T0, "element_type": "scriptTask", "actor": None}
+        base.update(kw)
+        return HistoryEvent(
+            kind, base.pop("at"), "i1", "p:1:d1", el, element_instance_id=eid, seq=seq, **base
+        )
+
+    return [
+        HistoryEvent("process_start", T0, "i1", "p:1:d1", data={"key": "p"}, seq=1),
+        ev("activity_start", 2, "1", "start", element_type="startEvent"),
+        ev("activity_end", 3, "1", "start", element_type="startEvent", data=done),
+        ev("activity_start", 4, "2", "sub", element_type="subProcess"),
+        ev("activity_start", 5, "3", "inner"),
+        ev("activity_end", 6, "3", "inner", data=done),
+        ev("activity_end", 7, "2", "sub", element_type="subProcess", data=done),
+        # not pairs: another time, an actor on one half, a gap in seq, start with data
+        ev("activity_start", 8, "4", "late"),
+        ev("activity_end", 9, "4", "late", at=t1, data=done),
+        ev("activity_start", 10, "5", "who"),
+        ev("activity_end", 11, "5", "who", actor="kermit", data=done),
+        ev("activity_start", 12, "6", "gap"),
+        ev("activity_end", 14, "6", "gap", data=done),
+        ev("activity_start", 15, "7", "loaded", data={"loop": 1}),
+        ev("activity_end", 16, "7", "loaded", data={"completed": False}),
+        HistoryEvent("variable", T0, "i1", "p:1:d1", data={"name": "x", "value": 1}, seq=17),
+        ev("activity_start", 18, "8", "last"),
+        ev("activity_end", 19, "8", "last", data=done),
+    ]
+
+
+def test_history_activity_pairs_read_back_as_written(store: SqlStore) -> None:
+    memory = MemoryStore()
+    for s in (store, memory):
+        cs = ChangeSet()
+        cs.history.extend(_activity_events())
+        with s.transaction() as tx:
+            tx.apply(cs)
+    with store.engine.connect() as conn:
+        stored = conn.execute(text("SELECT kind, seq FROM lc_history ORDER BY id")).all()
+    # start/inner/last started and ended back to back: one row each
+    assert [tuple(r) for r in stored if r[0] == "activity_run"] == [
+        ("activity_run", 2),
+        ("activity_run", 5),
+        ("activity_run", 18),
+    ]
+    assert len(stored) == len(_activity_events()) - 3
+    queries: list[tuple[dict[str, Any], Page | None]] = [
+        ({}, None),
+        ({"kind": "activity_end"}, None),
+        ({"kind": ["activity_start", "process_start"]}, None),
+        ({"kind": "variable"}, None),
+        ({"element_id": "inner"}, None),
+        ({"seq": [3, 6, 9]}, None),
+        ({"actor": None, "kind": "activity_end"}, None),
+        ({"data": {"completed": True}}, None),
+        ({}, Page(1, 4)),
+        ({}, Page(3, 3)),
+        ({"instance_id": "i1"}, Page(5, 100)),
+        ({"kind": "activity_start"}, Page(2, 2)),
+    ]
+    for filters, page in queries:
+        with store.transaction() as tx:
+            got = tx.find_history(dict(filters), page=page)
+        with memory.transaction() as mtx:
+            want = mtx.find_history(dict(filters), page=page)
+        assert got == want, (filters, page)
+    with store.transaction() as tx:
+        assert [(e.kind, e.seq) for e in tx.find_history({"element_id": "last"})] == [
+            ("activity_start", 18),
+            ("activity_end", 19),
+        ]
+
+
+def _task_events() -> list[HistoryEvent]:
+    """A user task begins and ends: pairs stored as one row (task_wait, task_done), near misses."""
+    done = {"completed": True}
+
+    def ev(kind: str, seq: int, eid: str, **kw: Any) -> HistoryEvent:
+        base: dict[str, Any] = {"actor": None}
+        base.update(kw)
+        return HistoryEvent(kind, T0, "i1", "p:1:d1", f"t{eid}", "userTask", eid, seq=seq, **base)
+
+    return [
+        ev("activity_start", 1, "1"),
+        ev("task_create", 2, "1", data={"task_id": "i1-1", "assignee": None}),
+        ev("task_complete", 3, "1", data={"task_id": "i1-1"}),
+        ev("activity_end", 4, "1", data=done),
+        # not pairs: an end that was not a completion, an actor on one half, start with data
+        ev("task_complete", 5, "2", data={"task_id": "i1-2"}),
+        ev("activity_end", 6, "2", data={"completed": False}),
+        ev("task_complete", 7, "3", actor="ann", data={"task_id": "i1-3"}),
+        ev("activity_end", 8, "3", data=done),
+        ev("activity_start", 9, "4", data={"loop": 1}),
+        ev("task_create", 10, "4", data={"task_id": "i1-4", "assignee": "bob"}),
+        # a pair with an actor on both halves, and one whose completion has no data
+        ev("task_complete", 11, "5", actor="cy", data={"task_id": "i1-5"}),
+        ev("activity_end", 12, "5", actor="cy", data=done),
+        ev("task_complete", 13, "6"),
+        ev("activity_end", 14, "6", data=done),
+    ]
+
+
+def test_history_task_pairs_read_back_as_written(store: SqlStore) -> None:
+    memory = MemoryStore()
+    for s in (store, memory):
+        cs = ChangeSet()
+        cs.history.extend(_task_events())
+        with s.transaction() as tx:
+            tx.apply(cs)
+    with store.engine.connect() as conn:
+        stored = conn.execute(text("SELECT kind, seq FROM lc_history ORDER BY id")).all()
+    assert [tuple(r) for r in stored if r[0] in ("task_wait", "task_done")] == [
+        ("task_wait", 1),
+        ("task_done", 3),
+        ("task_done", 11),
+        ("task_done", 13),
+    ]
+    assert len(stored) == len(_task_events()) - 4
+    queries: list[tuple[dict[str, Any], Page | None]] = [
+        ({}, None),
+        ({"kind": "task_create"}, None),
+        ({"kind": "task_complete"}, None),
+        ({"kind": ["activity_end", "task_create"]}, None),
+        ({"kind": "activity_start"}, None),
+        ({"actor": "cy"}, None),
+        ({"actor": None, "kind": "activity_end"}, None),
+        ({"data": {"completed": True}}, None),
+        ({"data": {"task_id": "i1-1"}}, None),
+        ({"seq": [2, 4, 12, 14]}, None),
+        ({}, Page(1, 4)),
+        ({"kind": "task_complete"}, Page(1, 2)),
+    ]
+    for filters, page in queries:
+        with store.transaction() as tx:
+            got = tx.find_history(dict(filters), page=page)
+        with memory.transaction() as mtx:
+            want = mtx.find_history(dict(filters), page=page)
+        assert got == want, (filters, page)

@@ -316,6 +316,9 @@ class _Run:
         self.warnings: list[FeelWarning] = []
         self.errors: list[str] = []
         self.functions: dict[_Key, FeelFunction] = {}
+        #: Names every decision of the main model sees besides its requirements (see
+        #: ``DmnModel.decide(visible=...)``).
+        self.visible: dict[str, Any] = {}
 
     def error(self, message: str, *, element_id: str | None = None) -> None:
         where = f"{element_id}: " if element_id else ""
@@ -362,6 +365,8 @@ class _Run:
         self, scope: _Scope, path: Path_, requirements: Iterable[Any]
     ) -> dict[str, Any]:
         ctx: dict[str, Any] = dict(scope.feel_types)
+        if self.visible and not path:
+            ctx.update(self.visible)  # requirements below take precedence
         for req in requirements:
             if req.kind == "authority":
                 continue
@@ -590,13 +595,16 @@ class DmnModel:
         inputs: Mapping[str, Any] | None = None,
         *,
         namespaced: Mapping[str, Mapping[str, Any]] | None = None,
+        visible: Mapping[str, Any] | None = None,
     ) -> DecisionResult:
         """Evaluate ``decision`` (id or name) of the main model with ``inputs`` (by input name).
 
         Inputs of imported models go in a nested mapping under the import's name, or in
         ``namespaced`` by the imported model's namespace (needed for models imported only
         indirectly). Evaluation problems that the spec turns into null are reported in
-        ``errors``/``warnings``.
+        ``errors``/``warnings``. ``visible`` names are seen by every decision of the main model
+        even without an information requirement: a BPMN engine's variables, the way Camunda and
+        Zeebe evaluate decisions for business rule tasks.
 
         Raises:
             DmnError: Unknown decision, or a requirement cycle.
@@ -606,6 +614,8 @@ class DmnModel:
             return self.invoke_service(decision, inputs)
         assert isinstance(el, Decision)
         run = self._run(inputs, namespaced)
+        if visible:
+            run.visible = to_feel(dict(visible))
         value = run.decision_value(self.main, (), el)
         return DecisionResult(el.id, el.name, value, tuple(run.errors), tuple(run.warnings))
 

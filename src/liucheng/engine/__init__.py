@@ -30,6 +30,7 @@ from ._api import (
 from ._authz import UserView
 from ._engine import Engine, Handler
 from ._forms import form_errors, validate_form
+from ._orgstore import OrgAdmin, StoredOrganisation
 from ._slas import SlaClockView, SlaRegistration
 from ._timers import RetryPolicy, parse_retry_cycle
 from .memory import MemoryStore
@@ -46,6 +47,8 @@ from .ports import (
     InstanceRecord,
     JobRecord,
     ManualClock,
+    OrgRevisionRecord,
+    OrgStore,
     Page,
     SlaClockRecord,
     Store,
@@ -76,12 +79,16 @@ __all__ = [
     "LockedExternalTask",
     "ManualClock",
     "MemoryStore",
+    "OrgAdmin",
+    "OrgRevisionRecord",
+    "OrgStore",
     "Page",
     "RetryPolicy",
     "SlaClockRecord",
     "SlaClockView",
     "SlaRegistration",
     "Store",
+    "StoredOrganisation",
     "SubscriptionRecord",
     "SystemClock",
     "TaskRecord",

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from liucheng.errors import (
     ConcurrencyError,
     EngineError,
+    LiuchengError,
     NotFoundError,
 )
 
 from ._api import (
     HandlerContext,
 )
+from ._decisions import DecisionCall, evaluate_decision
 from ._exec import Executor
 from ._expr import FEEL_CLOCK
 from ._graph import Graph, compile_process
+from ._orgstore import OrgAdmin, StoredOrganisation
+from ._state import StateCache
 from .memory import MemoryStore
 from .ports import (
     Clock,
@@ -50,8 +54,16 @@ class EngineBase:
         organisation: Any = None,
         authorization: Any = None,
         calendars: Mapping[str, Any] | None = None,
+        org_refresh: float = 1.0,
     ) -> None:
         self.store: Store = store if store is not None else MemoryStore()
+        #: Documents of the instances written last, for stores that ask for it (the SQL store:
+        #: it skips reading and decoding the row; see ``_state.StateCache``).
+        self.state_cache: StateCache | None = (
+            StateCache() if getattr(self.store, "cache_instance_states", False) else None
+        )
+        #: The store's newest organisation revision (used when none is set on the engine).
+        self.stored_org = StoredOrganisation(self.store, org_refresh)
         self.clock: Clock = clock or SystemClock()
         self.history_enabled = history
         self.handlers: dict[str, Handler] = dict(handlers or {})
@@ -60,8 +72,7 @@ class EngineBase:
         self.max_steps = 1_000_000
         self._graphs: dict[str, Graph] = {}
         self._dmn: dict[str, Any] = {}
-        #: The organisation (``liucheng.org.Organisation``) tasks are assigned in, if any.
-        self.organisation: Any = organisation
+        self._organisation: Any = organisation
         #: The authorisation policy (``liucheng.org.AuthorizationPolicy``) user views enforce.
         self.authorization: Any = authorization
         #: Business calendars by name (timers with ``liucheng:calendar``, SLA clocks).
@@ -70,6 +81,33 @@ class EngineBase:
         self.slas: list[Any] = []
         #: Form schemas registered in code: form key -> schema (form-js or JSON Schema).
         self.forms: dict[str, Any] = {}
+
+    @property
+    def organisation(self) -> Any:
+        """The organisation (``liucheng.org.Organisation``) tasks are assigned in, if any.
+
+        The one set on this engine (``Engine(organisation=...)``, :meth:`set_organisation`,
+        assignment) wins; otherwise the store's newest stored revision (docs/org.md), looked
+        up at most every ``org_refresh`` seconds. Setting ``None`` goes back to the stored one.
+        """
+        explicit = self._organisation
+        if explicit is not None:
+            return explicit
+        return self.stored_org.current()
+
+    @organisation.setter
+    def organisation(self, value: Any) -> None:
+        self._organisation = value
+
+    def org_admin(self, user: str | None = None, *, groups: Iterable[str] = ()) -> OrgAdmin:
+        """Imports and edits of the organisation stored in this engine's store, as commands.
+
+        Args:
+            user: The acting person (the revisions' author; checked for ``org.admin`` on
+                ``org`` when an authorisation policy is set).
+            groups: The user's groups besides those of the organisation.
+        """
+        return OrgAdmin(cast("Engine", self), user, groups)
 
     # ================================================================== plumbing
 
@@ -94,18 +132,23 @@ class EngineBase:
 
     def _command_loop(self, fn: Callable[[Executor], T]) -> T:
         attempt = 0
+        fresh = False
         while True:
             attempt += 1
+            run: Executor | None = None
             try:
                 with self.store.transaction() as tx:
                     run = Executor(cast("Engine", self), tx, self.clock.now())
+                    if fresh:
+                        run.take = False
                     result = fn(run)
                     run.drain(run.settle)
                     self._after_drain(run)
                     changes = run.finish()
                     if not changes.is_empty():
                         tx.apply(changes)
-                    return result
+                run.remember()
+                return result
             except ConcurrencyError:
                 if attempt >= self.max_attempts:
                     raise
@@ -115,6 +158,24 @@ class EngineBase:
                     code="engine.recursion",
                     hint="check the model for unbounded nesting",
                 ) from None
+            except LiuchengError:
+                # A command that started from cached documents may have been refused because
+                # another engine changed one of them: then it runs once more from the stored
+                # rows. (Only then: a handler's failure must not make it run twice.)
+                if run is None or not run.from_cache or fresh or not self._stale(run):
+                    raise
+                fresh = True
+                attempt -= 1
+
+    def _stale(self, run: Executor) -> bool:
+        """Whether a cached document ``run`` started from is no longer the stored one."""
+        begin = getattr(self.store, "read_transaction", None) or self.store.transaction
+        with begin() as tx:
+            for iid, cached in run.from_cache.items():
+                rec = tx.get_instance(iid)
+                if rec is None or rec.revision != cached.revision:
+                    return True
+        return False
 
     def graph(self, definition_id: str, tx: Transaction | None = None) -> Graph:
         """The compiled process of a definition version (compiled once, cached)."""
@@ -150,30 +211,22 @@ class EngineBase:
             code="engine.definition.not_found",
         )
 
-    def decide(self, tx: Transaction, decision: Any, context: Mapping[str, Any]) -> Any:
-        """Evaluate a deployed DMN decision (latest version) for a business rule task."""
-        from liucheng.dmn import DmnModel, parse_dmn
+    def decide(
+        self,
+        tx: Transaction,
+        decision: DecisionCall,
+        context: Mapping[str, Any],
+        process: str | None = None,
+    ) -> Any:
+        """Evaluate the deployed DMN decision a business rule task calls (see ``._decisions``).
 
-        from ._expr import to_plain
+        Args:
+            tx: The command's transaction.
+            decision: The task's compiled decision call (binding, result mapping).
+            context: The variables the task sees.
+            process: The calling process definition id (for ``decisionRefBinding=deployment``).
 
-        key = str(decision.value(context))
-        rec = tx.latest_definition(key, "dmn")
-        if rec is None:
-            raise EngineError(
-                f"decision '{key}' is not deployed",
-                code="engine.decision.unknown",
-                hint="deploy the DMN file together with the process",
-            )
-        model = self._dmn.get(rec.id)
-        if model is None:
-            dep = tx.get_deployment(rec.deployment_id)
-            assert dep is not None
-            model = DmnModel(parse_dmn(dep.resources[rec.resource_name], file=rec.resource_name))
-            self._dmn[rec.id] = model
-        result = model.decide(key, dict(context))
-        if result.errors:
-            raise EngineError(
-                f"decision '{key}' failed: {'; '.join(result.errors)}",
-                code="engine.decision.failed",
-            )
-        return to_plain(result.value)
+        Returns:
+            The result as the task's dialect maps it (``camunda:mapDecisionResult`` or Zeebe).
+        """
+        return evaluate_decision(self._dmn, tx, decision, context, process)

@@ -24,7 +24,7 @@ from ._exec import Executor
 from ._graph import Graph, Node, compile_process
 from ._queries import QueriesMixin
 from ._run import new_id
-from ._slas import SlaMixin
+from ._slas import SlaMixin, check_sla_files, is_sla_file
 from ._staff import StaffMixin
 from ._state import EI, GONE, WAIT, InstanceState
 from ._tasks import TasksMixin
@@ -60,6 +60,8 @@ class Engine(AuthzMixin, SlaMixin, TasksMixin, StaffMixin, WorkMixin, QueriesMix
         authorization: A ``liucheng.org.AuthorizationPolicy`` that :meth:`as_user` views enforce.
         calendars: Business calendars by name (besides the organisation's), for timers with
             ``liucheng:calendar`` and SLA clocks.
+        org_refresh: Seconds between two looks at the store's newest organisation revision
+            (used when no ``organisation`` is given; 0: at every use; see :meth:`org_admin`).
 
     Example:
         >>> engine = Engine()                                       # doctest: +SKIP
@@ -94,7 +96,11 @@ class Engine(AuthzMixin, SlaMixin, TasksMixin, StaffMixin, WorkMixin, QueriesMix
         dep = DeploymentRecord(new_id(), name or next(iter(resources)), now, resources)
         parsed: list[tuple[str, str, str | None, str]] = []  # (kind, key, name, resource)
         graphs: dict[str, Graph] = {}
+        sla_files: dict[str, bytes] = {}
         for rname, data in resources.items():
+            if is_sla_file(rname):
+                sla_files[rname] = data  # SLA definitions (docs/work.md), checked below
+                continue
             if _is_form(rname, data):
                 # stored with the deployment; a form-js form with an id is also a versioned
                 # definition (kind "form"), so tasks can find the latest one by form id
@@ -118,6 +124,8 @@ class Engine(AuthzMixin, SlaMixin, TasksMixin, StaffMixin, WorkMixin, QueriesMix
                     continue
                 graphs[p.id] = compile_process(p, roots, file=rname)
                 parsed.append(("bpmn", p.id, p.name, rname))
+        if sla_files:
+            check_sla_files(sla_files, graphs)
 
         def cmd(run: Executor) -> Deployment:
             tx = run.tx
@@ -166,7 +174,11 @@ class Engine(AuthzMixin, SlaMixin, TasksMixin, StaffMixin, WorkMixin, QueriesMix
             if n.timer is None:
                 continue
             kind, expr = n.timer
-            plan = plan_timer(kind, expr.evaluate({}), run.now)
+            cal = n.work.get("calendar")
+            plan = plan_timer(kind, expr.evaluate({}), run.now, self._business_adder(cal))
+            data: dict[str, Any] = {"rep": plan.repeat, "per": plan.period} if plan.period else {}
+            if plan.period and cal is not None:
+                data["cal"] = cal
             run.cs.upsert(
                 "job",
                 JobRecord(
@@ -180,7 +192,7 @@ class Engine(AuthzMixin, SlaMixin, TasksMixin, StaffMixin, WorkMixin, QueriesMix
                     plan.due,
                     retries=n.retry.tries if n.retry is not None else 3,
                     created_at=run.now,
-                    data={"rep": plan.repeat, "per": plan.period} if plan.period else {},
+                    data=data,
                 ),
             )
 
@@ -285,8 +297,7 @@ class Engine(AuthzMixin, SlaMixin, TasksMixin, StaffMixin, WorkMixin, QueriesMix
             self._check_form(run, row, variables)
             st = run.load(row.instance_id)
             ei = run.find_ei(st, row.element_instance_id)
-            for k, v in (variables or {}).items():
-                run.set_var(st, ei, k, v)
+            run.set_completion_vars(st, ei, variables)
             run.cs.delete("task", task_id)
             if ei.data is not None:
                 ei.data.pop("task", None)
@@ -382,7 +393,12 @@ class Engine(AuthzMixin, SlaMixin, TasksMixin, StaffMixin, WorkMixin, QueriesMix
         instance_id: str | None = None,
         ttl: _dt.timedelta | None = None,
     ) -> str | None:
-        """Deliver a message to the first matching subscription (or start an instance).
+        """Deliver a message to the one matching subscription (or start an instance).
+
+        Like Camunda 7's ``correlate()``, a message goes to exactly one receiver: waiting
+        subscriptions first, a message start event only when none waits. When several match,
+        nothing happens and ``engine.message.ambiguous`` is raised;
+        :meth:`correlate_message_all` delivers to all of them.
 
         Args:
             name: Message name.
@@ -396,37 +412,89 @@ class Engine(AuthzMixin, SlaMixin, TasksMixin, StaffMixin, WorkMixin, QueriesMix
             The id of the instance that received the message, or ``None`` when it was buffered.
 
         Raises:
-            EngineError: Nothing matches and no ``ttl`` was given.
+            EngineError: Nothing matches and no ``ttl`` was given
+                (``engine.message.uncorrelated``), or several receivers match
+                (``engine.message.ambiguous``).
         """
+        got = self._correlate(name, correlation_key, variables, instance_id, ttl, every=False)
+        return got[0] if got else None
+
+    def correlate_message_all(
+        self,
+        name: str,
+        correlation_key: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        instance_id: str | None = None,
+    ) -> list[str]:
+        """Deliver a message to every matching subscription (Camunda's ``correlateAll()``).
+
+        Message start events that match start one instance each (only when ``instance_id`` is
+        not given).
+
+        Returns:
+            The ids of the instances that received it (an instance receiving twice appears twice).
+
+        Raises:
+            EngineError: ``engine.message.uncorrelated``: nothing matches.
+        """
+        return self._correlate(name, correlation_key, variables, instance_id, None, every=True)
+
+    def _correlate(
+        self,
+        name: str,
+        correlation_key: str | None,
+        variables: Mapping[str, Any] | None,
+        instance_id: str | None,
+        ttl: _dt.timedelta | None,
+        *,
+        every: bool,
+    ) -> list[str]:
         payload = dict(variables or {})
 
-        def cmd(run: Executor) -> str | None:
+        def cmd(run: Executor) -> list[str]:
             filters: dict[str, Any] = {"kind": "message", "name": name}
             if correlation_key is not None:
                 filters["correlation_key"] = correlation_key
             rows = run.tx.find_rows("subscription", filters, order_by=("created_at", "seq"))
             if instance_id is not None:
                 rows = [r for r in rows if instance_id in (r.instance_id, r.root_id)]
-            inst_rows = [r for r in rows if r.instance_id is not None]
-            for r in inst_rows:
+            live: list[tuple[InstanceState, EI, SubscriptionRecord]] = []
+            for r in rows:
+                if r.instance_id is None:
+                    continue
                 st = run.load(r.instance_id)
                 owner = st.eis.get(int(r.element_instance_id or 0))
-                if owner is None or owner.state == GONE:
+                if owner is not None and owner.state != GONE:
+                    live.append((st, owner, r))
+            starts = [r for r in rows if r.instance_id is None] if instance_id is None else []
+            if not every and live:
+                starts = []  # Camunda: waiting executions first, start events only when none
+            if not every and len(live) + len(starts) > 1:
+                raise EngineError(
+                    f"message '{name}' matches {len(live) + len(starts)} receivers",
+                    code="engine.message.ambiguous",
+                    hint="give a correlation key or an instance id, or correlate to all",
+                )
+            out: list[str] = []
+            for st, owner, r in live:
+                # an earlier delivery may have ended this receiver (e.g. it interrupted it)
+                if owner.state == GONE or st.eis.get(owner.id) is not owner:
                     continue
                 run.fire(st, owner, st.graph.nodes[r.element_id], payload, ("subscription", r.id))
-                return st.id
-            if instance_id is None:
-                for r in rows:
-                    if r.instance_id is None:
-                        return self.start_from_event(run, r, payload)
-            if ttl is not None:
+                out.append(st.id)
+            for r in starts:
+                out.append(self.start_from_event(run, r, payload))
+            if out:
+                return out
+            if ttl is not None and not every:
                 run.cs.upsert(
                     "message",
                     BufferedMessage(
                         new_id(), name, correlation_key, payload, run.now, run.now + ttl
                     ),
                 )
-                return None
+                return []
             raise EngineError(
                 f"no process instance waits for message '{name}'"
                 + (f" with correlation key '{correlation_key}'" if correlation_key else ""),
@@ -434,7 +502,8 @@ class Engine(AuthzMixin, SlaMixin, TasksMixin, StaffMixin, WorkMixin, QueriesMix
                 hint="check the message name and correlation key, or publish with a ttl",
             )
 
-        return self._command(cmd)
+        result: list[str] = self._command(cmd)
+        return result
 
     def broadcast_signal(self, name: str, variables: Mapping[str, Any] | None = None) -> None:
         """Deliver a signal to every waiting catch event and signal start event."""

@@ -1,62 +1,24 @@
-"""Events: subscriptions and their triggers, errors, escalations, signals, conditions,
-compensation, call activities and termination (a mixin of :class:`~._exec.Executor`)."""
+"""Events: subscriptions and their triggers, errors, escalations, signals and conditions (a mixin
+of :class:`~._exec.Executor`; termination, call activities and compensation are in
+:mod:`._lifecycle`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from liucheng.errors import EngineError, LiuchengError
+from liucheng.errors import EngineError
 
-from ._graph import Flow, Node
-from ._run import Run
-from ._state import ASYNC_B, EI, GONE, JOIN, WAIT, InstanceState
-from ._timers import TimerPlan, plan_timer
+from ._graph import Node
+from ._lifecycle import LifecycleMixin
+from ._state import EI, GONE, WAIT, InstanceState
+from ._timers import plan_timer
 from .ports import SubscriptionRecord
 
 __all__ = ["EventsMixin"]
 
 
-class EventsMixin(Run):
+class EventsMixin(LifecycleMixin):
     """Event behaviour shared by the executor (see the module docstring)."""
-
-    # -- provided by the executor
-    def complete(self, st: InstanceState, ei: EI) -> None:
-        raise NotImplementedError
-
-    def leave(self, st: InstanceState, ei: EI, flows: list[Flow] | None = None) -> None:
-        raise NotImplementedError
-
-    def end_ei(self, st: InstanceState, ei: EI, *, completed: bool, record: bool = True) -> None:
-        raise NotImplementedError
-
-    def enter(self, st: InstanceState, scope: EI, node: Node, flow_id: str | None) -> None:
-        raise NotImplementedError
-
-    def execute(self, st: InstanceState, ei: EI) -> None:
-        raise NotImplementedError
-
-    def scope_check(self, st: InstanceState, scope: EI) -> None:
-        raise NotImplementedError
-
-    def new_job(
-        self,
-        st: InstanceState,
-        ei: EI,
-        kind: str,
-        *,
-        node: Node | None = None,
-        due: Any = None,
-        data: dict[str, Any] | None = None,
-    ) -> str:
-        raise NotImplementedError
-
-    def start_instance(
-        self, st: InstanceState, variables: dict[str, Any] | None, start_node: Node | None = None
-    ) -> None:
-        raise NotImplementedError
-
-    def incident(self, st: InstanceState, ei: EI, step: str, exc: LiuchengError) -> None:
-        raise NotImplementedError
 
     # ------------------------------------------------------------------ subscriptions
 
@@ -84,19 +46,15 @@ class EventsMixin(Run):
                 return
             kind, expr = node.timer
             value = expr.evaluate(self.context(owner))
+            # a timer naming a calendar counts durations and cycle periods in business time
             cal = node.work.get("calendar")
-            if cal is not None and kind == "duration":
-                plan = TimerPlan(self.engine.business_due(cal, self.now, value), 0, None)
-            else:
-                plan = plan_timer(kind, value, self.now)
-            self.new_job(
-                st,
-                owner,
-                "timer",
-                node=node,
-                due=plan.due,
-                data={"rep": plan.repeat, "per": plan.period} if plan.period else {},
-            )
+            plan = plan_timer(kind, value, self.now, self.engine._business_adder(cal))
+            data: dict[str, Any] = {}
+            if plan.period:
+                data = {"rep": plan.repeat, "per": plan.period}
+                if cal is not None:
+                    data["cal"] = cal
+            self.new_job(st, owner, "timer", node=node, due=plan.due, data=data)
         elif ev in ("message", "signal"):
             assert node.event_name is not None
             ctx = self.context(owner)
@@ -315,7 +273,9 @@ class EventsMixin(Run):
     def _check_one_condition(self, st: InstanceState, owner: EI, node: Node) -> None:
         if owner.state == GONE or owner.data is None:
             return
-        if not any(e[2] == node.id for e in owner.data.get("subs", ())):
+        # gone, or already evaluated by check_conditions (variables written meanwhile, e.g. by
+        # the host's own script): evaluate once, like Camunda's dispatch of the variable event
+        if not any(e[2] == node.id and e[1] is None for e in owner.data.get("subs", ())):
             return
         assert node.condition is not None
         if node.condition.evaluate(self.context(owner)) is True:
@@ -323,8 +283,17 @@ class EventsMixin(Run):
             if node.interrupting or node.kind == "icatch":
                 self.drop_sub(owner, node.id, None)
 
-    def check_conditions(self, st: InstanceState) -> bool:
-        """Evaluate every conditional subscription of ``st``; fire the true ones."""
+    def check_conditions_now(self, st: InstanceState) -> bool:
+        """Check the conditional events of ``st`` against the variables written so far."""
+        self.var_changed.discard(st.id)
+        return self.check_conditions(st, self.changed_names.pop(st.id, None))
+
+    def check_conditions(self, st: InstanceState, changed: set[str] | None = None) -> bool:
+        """Evaluate every conditional subscription of ``st``; fire the true ones.
+
+        ``changed``: the variables written since the last check; an event with
+        ``camunda:variableName`` is evaluated only when one of its variables is among them.
+        """
         fired = False
         for ei in list(st.eis.values()):
             data = ei.data
@@ -335,6 +304,13 @@ class EventsMixin(Run):
                     continue
                 node = st.graph.nodes[entry[2]]
                 assert node.condition is not None
+                if (
+                    node.cond_vars is not None
+                    and changed is not None
+                    and node.cond_vars.isdisjoint(changed)
+                ):
+                    continue
+                entry[1] = 1  # evaluated (see _check_one_condition)
                 if node.condition.evaluate(self.context(ei)) is True:
                     if node.interrupting or node.kind == "icatch":
                         self.drop_sub(ei, node.id, None)
@@ -392,6 +368,8 @@ class EventsMixin(Run):
             self.enter(st, scope, link_target, None)
         elif ev == "compensation":
             self.throw_compensation(st, ei)
+        elif ev == "message" and node.topic is not None:
+            self.run_service(st, ei)  # an external worker sends it
         elif ev == "cancel":
             self.throw_cancel(st, ei)
         else:
@@ -455,6 +433,7 @@ class EventsMixin(Run):
         if payload:
             for k, v in payload.items():
                 self.set_var(st, ei, k, v)
+        self._pass_outputs(st, cst)
         # camunda:errorCodeVariable / errorMessageVariable on the catching event definition
         variables: dict[str, Any] | None = None
         if catch.result_var:
@@ -470,14 +449,34 @@ class EventsMixin(Run):
     def throw_escalation(self, st: InstanceState, ei: EI, code: str | None) -> bool:
         """Throw an escalation; returns whether the thrower is still active afterwards."""
         found = self.find_catch(st, ei, "escalation", code)
+        # Camunda passes the camunda:out variables of every called instance the escalation
+        # leaves, up to the catching one, or to the top when nobody catches it
+        self._pass_outputs(st, found[0] if found is not None else None)
         if found is None:
             return True
         cst, owner, catch = found
+        # camunda:escalationCodeVariable on the catching event definition
+        variables = {catch.result_var: code} if catch.result_var else None
         if catch.kind == "boundary":
-            self.trigger_boundary(cst, owner, catch, None)
+            self.trigger_boundary(cst, owner, catch, variables)
         else:
-            self.trigger_esp(cst, owner, catch, None)
+            self.trigger_esp(cst, owner, catch, variables)
         return ei.state != GONE
+
+    def _pass_outputs(self, st: InstanceState, upto: InstanceState | None) -> None:
+        """Apply the output mappings of the call activities between ``st`` and ``upto``.
+
+        An error or escalation thrown in a called process hands its variables to the caller
+        before the caller catches it (Camunda's OutputVariablesPropagator), as a normal end would.
+        """
+        child = st
+        while child is not upto and child.parent_id is not None and child.parent_ei is not None:
+            pst = self.load(child.parent_id)
+            call = pst.eis.get(child.parent_ei)
+            if call is None or call.state == GONE:
+                return
+            self.call_outputs(pst, call, child)
+            child = pst
 
     def deliver_signal(self, name: str, payload: dict[str, Any] | None) -> None:
         """Deliver a signal to every subscription (in this command's view of the store)."""
@@ -505,280 +504,6 @@ class EventsMixin(Run):
             node = st.graph.nodes[r.element_id]
             self.fire(st, owner, node, payload, ("subscription", r.id))
 
-    # ------------------------------------------------------------------ termination
-
-    def terminate(self, st: InstanceState, ei: EI) -> None:
-        """Cancel ``ei`` and everything inside it (no outgoing flows, not completed)."""
-        if ei.state == GONE:
-            return
-        for k in list(reversed(ei.kids)):
-            self.terminate(st, k)
-        data = ei.data
-        if data is not None:
-            child = data.get("child")
-            if child is not None:
-                cst = self.load(child)
-                self.kill_instance(cst)
-            if "task" in data:
-                self.hist("task_cancel", st, ei.node, ei, {"task_id": data["task"]})
-        self.unsubscribe(st, ei)
-        node = ei.node
-        assert node is not None
-        if ei.state not in (JOIN, ASYNC_B):  # those never started: nothing to end in history
-            self.hist(
-                "activity_end",
-                st,
-                node,
-                ei,
-                {"completed": False},
-                element_id=node.id + "#multiInstanceBody" if ei.mib else None,
-            )
-        st.remove(ei)
-
-    def kill_instance(self, st: InstanceState) -> None:
-        """Terminate a whole instance (cancellation, or its caller was interrupted)."""
-        if st.ended is not None:
-            return
-        root = st.root
-        for k in list(reversed(root.kids)):
-            self.terminate(st, k)
-        self.unsubscribe(st, root)
-        st.ended = "terminated"
-        st.dirty = True
-        self.hist("process_end", st, None, None, {"state": "terminated"})
-
-    def end_instance(self, st: InstanceState, state: str) -> None:
-        """``st`` has completed: close it and continue its caller."""
-        self.unsubscribe(st, st.root)
-        st.ended = state
-        st.dirty = True
-        self.hist("process_end", st, None, None, {"state": state})
-        if st.parent_id is not None and st.parent_ei is not None:
-            pst = self.load(st.parent_id)
-            call = pst.eis.get(st.parent_ei)
-            if call is None or call.state == GONE:
-                return
-            if call.data is not None:
-                call.data.pop("child", None)
-            self.call_outputs(pst, call, st)
-            self.push(self.complete, pst, call)
-
-    # ------------------------------------------------------------------ call activities
-
-    def call(self, st: InstanceState, ei: EI) -> None:
-        """A call activity: start the called process."""
-        node = ei.node
-        assert node is not None
-        assert node.called is not None
-        ctx = self.context(ei)
-        key = str(node.called.value(ctx))
-        rec = self.tx.latest_definition(key)
-        if rec is None:
-            raise EngineError(
-                f"call activity '{node.id}' calls process '{key}', which is not deployed",
-                code="engine.call.unknown",
-                element_id=node.id,
-                hint="deploy the called process first",
-            )
-        graph = self.engine.graph(rec.id, self.tx)
-        variables: dict[str, Any] = {}
-        for kind, target, source in node.call_in:
-            if kind == "all":
-                variables.update(ctx)
-            elif kind == "var":
-                variables[target] = ctx.get(source)
-            else:
-                variables[target] = source.value(ctx) if source is not None else None
-        bk = None
-        if node.business_key is not None:
-            v = node.business_key.value(ctx)
-            bk = None if v is None else str(v)
-        child = self.new_instance(graph, rec.id, bk, parent=st, parent_ei=ei)
-        ei.d()["child"] = child.id
-        st.dirty = True
-        self.start_instance(child, variables)
-
-    def call_outputs(self, st: InstanceState, call: EI, child: InstanceState) -> None:
-        """Copy a called instance's variables back (``camunda:out``)."""
-        node = call.node
-        assert node is not None
-        cvars = child.root.vars or {}
-        for kind, target, source in node.call_out:
-            if kind == "all":
-                for k, v in cvars.items():
-                    if target == "local":
-                        self.set_local(st, call, k, v)
-                    else:
-                        self.set_var(st, call, k, v)
-            elif kind == "var":
-                self.set_var(st, call, target, cvars.get(source))
-            else:
-                self.set_var(st, call, target, source.value(cvars) if source else None)
-
-    # ------------------------------------------------------------------ compensation
-
-    def record_compensation(self, st: InstanceState, ei: EI) -> None:
-        """Remember a completed activity that can be compensated later."""
-        node = ei.node
-        scope = ei.parent
-        assert node is not None
-        assert scope is not None
-        data = ei.data
-        nested = data.get("comp") if data else None
-        if ei.mib:
-            # a multi-instance body hands its inner instances' records to its scope
-            if nested:
-                scope.d().setdefault("comp", []).extend(nested)
-            return
-        comp_esp = None
-        if node.is_scope:
-            for e in node.esp:
-                for s in e.starts:
-                    if s.ev == "compensation":
-                        comp_esp = s.id
-        if node.comp_handler is None and not nested and comp_esp is None:
-            return
-        rec: dict[str, Any] = {"a": node.id}
-        if node.comp_handler is not None:
-            rec["h"] = node.comp_handler.id
-        if nested:
-            rec["n"] = nested
-        if comp_esp is not None:
-            rec["e"] = comp_esp
-        if ei.vars:
-            rec["v"] = dict(ei.vars)
-        scope.d().setdefault("comp", []).append(rec)
-        st.dirty = True
-
-    def _comp_scope(self, ei: EI) -> EI:
-        scope = ei.parent
-        assert scope is not None
-        # inside a compensation event subprocess, compensate the subprocess it belongs to
-        while scope.node is not None and scope.node.kind == "esp" and scope.parent is not None:
-            scope = scope.parent
-        return scope
-
-    def throw_compensation(self, st: InstanceState, ei: EI) -> None:
-        """A compensation throw: run the handlers of completed activities, maybe wait."""
-        node = ei.node
-        assert node is not None
-        scope = self._comp_scope(ei)
-        records = list((scope.data or {}).get("comp") or [])
-        ref = node.activity_ref
-        chosen: list[dict[str, Any]] = []
-        if ref is not None:
-            chosen = [r for r in records if r["a"] == ref]
-            if not chosen:
-                chosen = _nested_by_activity(records, ref)
-        else:
-            chosen = records
-        if scope.data is not None and "comp" in scope.data:
-            left = [r for r in records if not any(r is c for c in chosen)]
-            scope.data["comp"] = left
-        started = 0
-        for rec in reversed(chosen):
-            started += self.compensate(st, scope, rec, ei)
-        if started == 0 or not node.wait:
-            self.complete(st, ei)
-        else:
-            ei.state = WAIT
-            ei.d()["cw"] = started
-
-    def compensate(self, st: InstanceState, scope: EI, rec: dict[str, Any], thrower: EI) -> int:
-        """Start the compensation of one record; returns how many completions to wait for."""
-        graph = st.graph
-        count = 0
-        if "e" in rec:
-            start = graph.nodes[rec["e"]]
-            sub_node = graph.nodes[rec["a"]]
-            cscope = st.new_ei(sub_node, scope, WAIT)
-            cscope.d()["cs"] = thrower.id
-            cscope.d()["ct"] = thrower.id
-            cscope.vars = dict(rec.get("v") or {}) or None
-            if rec.get("n"):
-                cscope.d()["comp"] = list(rec["n"])
-            self.trigger_esp(st, cscope, start, None)
-            return 1
-        if "h" in rec:
-            handler = graph.nodes[rec["h"]]
-            h = st.new_ei(handler, scope)
-            if handler.mi is not None:
-                h.mib = True
-            h.d()["ct"] = thrower.id
-            if rec.get("v"):
-                h.vars = dict(rec["v"])
-            self.push(self.activate, st, h)
-            count += 1
-        elif rec.get("n"):
-            for sub in reversed(rec["n"]):
-                count += self.compensate(st, scope, sub, thrower)
-        return count
-
-    def activate(self, st: InstanceState, ei: EI) -> None:
-        raise NotImplementedError
-
-    def compensation_done(self, st: InstanceState, thrower_id: Any) -> None:
-        """A compensation handler finished; the waiting throw event may go on."""
-        if thrower_id is None:
-            return
-        thrower = st.eis.get(int(thrower_id))
-        if thrower is None or thrower.state == GONE or thrower.data is None:
-            return
-        left = thrower.data.get("cw", 0) - 1
-        if left > 0:
-            thrower.data["cw"] = left
-            return
-        thrower.data.pop("cw", None)
-        if thrower.node is not None and thrower.node.ev == "cancel":
-            self.push(self.cancel_done, st, thrower)
-        else:
-            self.push(self.complete, st, thrower)
-
-    def throw_cancel(self, st: InstanceState, ei: EI) -> None:
-        """A cancel end event: compensate the transaction, then leave by its cancel boundary."""
-        tx = ei.parent
-        assert tx is not None
-        assert tx.node is not None
-        records = list((tx.data or {}).get("comp") or [])
-        if tx.data is not None:
-            tx.data["comp"] = []
-        started = 0
-        comp_esp = None
-        for e in tx.node.esp:
-            for s in e.starts:
-                if s.ev == "compensation":
-                    comp_esp = s
-        if comp_esp is not None:
-            e_ei = st.new_ei(comp_esp.parent, tx, WAIT)  # type: ignore[arg-type]
-            e_ei.d()["ct"] = ei.id
-            e_ei.d()["cs"] = ei.id
-            e_ei.d()["comp"] = records
-            self.hist("activity_start", st, comp_esp.parent, e_ei)
-            first = st.new_ei(comp_esp, e_ei)
-            self.hist("activity_start", st, comp_esp, first)
-            self.complete(st, first)
-            started = 1
-        else:
-            for rec in reversed(records):
-                started += self.compensate(st, tx, rec, ei)
-        if started == 0:
-            self.cancel_done(st, ei)
-        else:
-            ei.state = WAIT
-            ei.d()["cw"] = started
-
-    def cancel_done(self, st: InstanceState, ei: EI) -> None:
-        """Compensation after a cancel end event is over: fire the cancel boundary."""
-        tx = ei.parent
-        if tx is None or tx.node is None or tx.state == GONE:
-            return
-        for b in tx.node.boundaries:
-            if b.ev == "cancel":
-                self.hist("activity_end", st, ei.node, ei, {"completed": True})
-                self.trigger_boundary(st, tx, b, None)
-                return
-        self.complete(st, ei)
-
 
 def _match(nodes: list[Node], code: str | None) -> Node | None:
     for n in nodes:
@@ -788,13 +513,3 @@ def _match(nodes: list[Node], code: str | None) -> Node | None:
         if n.event_code is None:
             return n
     return None
-
-
-def _nested_by_activity(records: list[dict[str, Any]], ref: str) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for r in records:
-        if r["a"] == ref:
-            out.append(r)
-        elif r.get("n"):
-            out.extend(_nested_by_activity(r["n"], ref))
-    return out

@@ -9,11 +9,23 @@ activities are in :mod:`._events`, user tasks in :mod:`._taskrun` (mixins of thi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from liucheng.errors import EngineError, LiuchengError
 
 from ._graph import Flow, Node
+from ._special import (
+    adhoc_child_done,
+    adhoc_next,
+    adhoc_starts,
+    async_after_next,
+    async_after_per_flow,
+    complex_arrive,
+    complex_settle,
+    loop_again,
+    loop_first,
+)
 from ._state import ACT, ASYNC_A, ASYNC_B, EI, FAILED, GONE, JOIN, WAIT, InstanceState
 from ._taskrun import UserTaskBehaviour
 from .ports import ExternalTaskRecord, IncidentRecord, JobRecord
@@ -111,11 +123,19 @@ class Executor(UserTaskBehaviour):
                 self.subscribe_boundaries(st, ei)
             self.mi_start(st, ei)
             return
+        if node.loop_condition is not None:
+            d = ei.data
+            if (d is None or "loop" not in d) and loop_first(self, st, ei):
+                return
         if self.history:
             self.hist_activity("activity_start", st, node, ei, None)
         if node.inputs and not self.map_inputs(st, ei):
             return
-        if node.boundaries and (node.mi is None or ei.mib):
+        if (
+            node.boundaries
+            and (node.mi is None or ei.mib)
+            and (node.loop_condition is None or not ei.data or not ei.data.get("loop"))
+        ):
             self.subscribe_boundaries(st, ei)
         k = node.kind
         if k in _PASS_THROUGH or k in _GATEWAYS:
@@ -155,14 +175,33 @@ class Executor(UserTaskBehaviour):
             return
         node = ei.node
         assert node is not None
+        if (
+            st.graph.has_conditionals
+            and st.id in self.var_changed
+            and not ei.mib
+            and any(b.ev == "conditional" for b in node.boundaries)
+            and self.check_conditions_now(st)
+        ):
+            # Camunda 7 dispatches the variable events before the activity ends: its own
+            # conditional boundary may fire first (an interrupting one cancels it)
+            self.push(self.complete, st, ei)
+            return
         if node.outputs and not ei.mib and not self.map_outputs(st, ei):
             return
-        if node.loop_condition is not None and not ei.mib and self.loop_again(st, ei):
+        if node.loop_condition is not None and not ei.mib and loop_again(self, st, ei):
             return
         mi = node.mi
         after = node.async_after if mi is None or ei.mib else mi.async_after
         if after:
+            if not ei.mib:
+                # Camunda 7: the activity ends (history, boundary events) before the job
+                self.unsubscribe(st, ei)
+                if self.history:
+                    self.hist_activity("activity_end", st, node, ei, _DONE)
+                ei.d()["ae"] = 1
             ei.state = ASYNC_A
+            if mi is None and len(node.outgoing) > 1 and async_after_per_flow(self, st, ei):
+                return
             self.new_job(st, ei, "async-after")
             return
         self.after(st, ei)
@@ -170,6 +209,9 @@ class Executor(UserTaskBehaviour):
     def after(self, st: InstanceState, ei: EI) -> None:
         """Continue after the element (and its ``asyncAfter`` job)."""
         node = ei.node
+        data = ei.data
+        if data is not None and "af" in data and async_after_next(self, st, ei):
+            return
         if node is not None and node.mi is not None and not ei.mib:
             self.mi_inner_done(st, ei)
         else:
@@ -191,9 +233,21 @@ class Executor(UserTaskBehaviour):
         if flows is None:
             flows = self.select_flows(st, ei, node)
         self.end_ei(st, ei, completed=True)
+        sn = scope.node
+        if sn is not None and sn.adhoc is not None and adhoc_child_done(self, st, scope):
+            return
+        # Camunda 7 dispatches variable events before the token moves on: a conditional
+        # event the activity's variables made true fires first (an interrupting one stops it)
+        fired = (
+            st.graph.has_conditionals
+            and st.id in self.var_changed
+            and self.check_conditions_now(st)
+        )
         if flows:
             for f in flows:
                 self.enter(st, scope, f.target, f.id)
+        elif fired:
+            self.push(self.scope_check, st, scope)
         else:
             self.scope_check(st, scope)
 
@@ -210,7 +264,7 @@ class Executor(UserTaskBehaviour):
             and (node.comp_handler is not None or node.comp_scope or (data and "comp" in data))
         ):
             self.record_compensation(st, ei)
-        if self.history:
+        if self.history and not (data and "ae" in data):
             if ei.mib:
                 self.hist(
                     "activity_end",
@@ -242,6 +296,9 @@ class Executor(UserTaskBehaviour):
             return
         if scope.mib:
             return
+        node = scope.node
+        if node is not None and node.adhoc is not None and adhoc_next(self, st, scope):
+            return
         self.complete(st, scope)
 
     def select_flows(self, st: InstanceState, ei: EI, node: Node) -> list[Flow]:
@@ -266,7 +323,17 @@ class Executor(UserTaskBehaviour):
             else:
                 if ctx is None:
                     ctx = self.context(ei)
-                ok = cond.evaluate(ctx) is True
+                got = cond.evaluate(ctx)
+                ok = got is True
+                if not ok and got is not None and got is not False:
+                    # Camunda 7 fails ("condition expression returns non-Boolean"), Zeebe
+                    # raises an incident: a number or string is not a silent false
+                    raise EngineError(
+                        f"the condition of sequence flow '{f.id}' gave {got!r}, not a boolean",
+                        code="engine.condition.not_boolean",
+                        element_id=node.id,
+                        hint="make the condition a comparison or a boolean expression",
+                    )
             if ok:
                 chosen.append(f)
                 if k == "xor":
@@ -290,6 +357,9 @@ class Executor(UserTaskBehaviour):
             return
         node = ei.node
         assert node is not None
+        if node.kind == "complex" and node.condition is not None:
+            complex_arrive(self, st, ei)
+            return
         if node.kind != "and" and not self.or_join_ready(st, ei):
             return
         self.fire_join(st, ei)
@@ -345,14 +415,18 @@ class Executor(UserTaskBehaviour):
                         ei.state == JOIN
                         and ei.node is not None
                         and ei.node.kind != "and"
+                        and (ei.node.kind != "complex" or ei.node.condition is None)
                         and self.or_join_ready(st, ei)
                         and self.fire_join(st, ei)
                     ):
                         progressed = True
-            if graph.has_conditionals and st.id in self.var_changed:
-                self.var_changed.discard(st.id)
-                if self.check_conditions(st):
-                    progressed = True
+                complex_settle(st, self)
+            if (
+                graph.has_conditionals
+                and st.id in self.var_changed
+                and self.check_conditions_now(st)
+            ):
+                progressed = True
         return progressed or bool(self.queue)
 
     # ------------------------------------------------------------------ scopes
@@ -371,6 +445,12 @@ class Executor(UserTaskBehaviour):
                 and not c.is_for_comp
                 and not (c.kind == "icatch" and c.ev == "link")
             ]
+        if node.adhoc is not None:
+            try:
+                starts = adhoc_starts(self, ei, starts)
+            except LiuchengError as exc:
+                self.incident(st, ei, "execute", exc)
+                return
         for s in starts:
             child = st.new_ei(s, ei)
             if s.mi is not None:
@@ -396,6 +476,21 @@ class Executor(UserTaskBehaviour):
             return False
         return True
 
+    def set_completion_vars(
+        self, st: InstanceState, ei: EI, variables: Mapping[str, Any] | None
+    ) -> None:
+        """Set the variables a task (user, external, job) is completed with.
+
+        They go where they are defined, else on the process; with Zeebe output mappings they
+        stay local to the task, and only the mapped variables reach the process (Zeebe).
+        """
+        local = ei.node is not None and ei.node.local_out
+        for k, v in (variables or {}).items():
+            if local:
+                self.set_local(st, ei, k, v)
+            else:
+                self.set_var(st, ei, k, v)
+
     def map_outputs(self, st: InstanceState, ei: EI) -> bool:
         """Apply output mappings into the enclosing scope; an error opens an incident."""
         node = ei.node
@@ -409,22 +504,6 @@ class Executor(UserTaskBehaviour):
             return False
         for name, value in values:
             self.set_var(st, ei.parent, name, value)
-        return True
-
-    def loop_again(self, st: InstanceState, ei: EI) -> bool:
-        """Standard loop: run the activity again while its loop condition holds."""
-        node = ei.node
-        assert node is not None
-        assert node.loop_condition is not None
-        d = ei.d()
-        count = d.get("loop", 0) + 1
-        if node.loop_max is not None and count >= node.loop_max:
-            return False
-        if node.loop_condition.evaluate(self.context(ei)) is not True:
-            return False
-        d["loop"] = count
-        self.set_local(st, ei, "loopCounter", count)
-        self.push(self.execute, st, ei)
         return True
 
     # ------------------------------------------------------------------ scripts, services
@@ -489,11 +568,14 @@ class Executor(UserTaskBehaviour):
             return
         if node.decision is not None:
             try:
-                result = self.engine.decide(self.tx, node.decision, self.context(ei))
+                result = self.engine.decide(
+                    self.tx, node.decision, self.context(ei), st.definition_id
+                )
             except LiuchengError as exc:
                 self.incident(st, ei, "execute", exc)
                 return
-            self.store_result(st, ei, result)
+            if node.result_var:  # without one the result is dropped (Camunda 7)
+                self.set_var(st, ei, node.result_var, result)
             self.complete(st, ei)
             return
         if node.handler is not None:
@@ -630,7 +712,13 @@ class Executor(UserTaskBehaviour):
         d["step"] = step
         st.has_incident = True
         st.dirty = True
-        self.hist("incident_open", st, node, ei, {"incident_id": iid, "message": exc.message})
+        self.hist(
+            "incident_open",
+            st,
+            node,
+            ei,
+            {"incident_id": iid, "message": exc.message, "code": exc.code, "hint": exc.hint},
+        )
 
     # ------------------------------------------------------------------ multi-instance
 

@@ -12,9 +12,10 @@ from typing import Any
 import liucheng.model as m
 from liucheng.errors import EngineError, ModelError
 
+from ._decisions import DecisionCall, compile_decision
 from ._expr import Expr, StructureExpr, feel, maybe_feel
 from ._timers import RetryPolicy, parse_retry_cycle
-from ._usertask import assign_lanes, compile_user, work_attr
+from ._usertask import assign_lanes, compile_slas, compile_user, work_attr
 
 __all__ = ["Flow", "Graph", "MiSpec", "Node", "compile_process"]
 
@@ -117,6 +118,7 @@ class Node:
 
     __slots__ = (
         "activity_ref",
+        "adhoc",
         "assignee",
         "async_after",
         "async_before",
@@ -131,6 +133,7 @@ class Node:
         "children",
         "comp_handler",
         "comp_scope",
+        "cond_vars",
         "condition",
         "corr_key",
         "decision",
@@ -151,6 +154,7 @@ class Node:
         "kind",
         "lane",
         "link",
+        "local_out",
         "loop_condition",
         "loop_max",
         "loop_test_before",
@@ -193,6 +197,8 @@ class Node:
         self.corr_key: Expr | None = None
         self.timer: tuple[str, Expr] | None = None
         self.condition: Expr | None = None
+        #: ``camunda:variableName``: a conditional event is checked only when one of these changes.
+        self.cond_vars: frozenset[str] | None = None
         self.link: str | None = None
         self.activity_ref: str | None = None
         self.wait = True
@@ -201,15 +207,20 @@ class Node:
         self.exclusive = True
         self.inputs: list[tuple[str, Expr | None]] = []
         self.outputs: list[tuple[str, Expr | None]] = []
+        #: Zeebe output mappings: the variables a task completes with stay local to it.
+        self.local_out = False
         self.mi: MiSpec | None = None
         self.loop_condition: Expr | None = None
         self.loop_max: int | None = None
         self.loop_test_before = False
+        #: Ad-hoc subprocess: (cancelRemainingInstances, sequential ordering, Zeebe
+        #: ``activeElementsCollection``); its completion condition is in ``condition``.
+        self.adhoc: tuple[bool, bool, Expr | None] | None = None
         self.script: Expr | None = None
         self.result_var: str | None = None
         self.topic: Expr | None = None
         self.handler: str | None = None
-        self.decision: Expr | None = None
+        self.decision: DecisionCall | None = None
         self.assignee: Expr | None = None
         self.cand_users: Expr | None = None
         self.cand_groups: Expr | None = None
@@ -273,6 +284,8 @@ class Graph:
         self.forms: dict[str, str] = {}
         self.has_conditionals = False
         self.has_or_joins = False
+        #: Process-level SLA mappings (``liucheng:sla`` on the process; see docs/work.md).
+        self.slas: list[dict[str, Any]] = []
 
     def reachable(self, node_id: str) -> frozenset[str]:
         """Ids of the nodes reachable from ``node_id`` by sequence flows (boundaries included)."""
@@ -335,6 +348,7 @@ def compile_process(process: m.Process, roots: dict[str, Any], *, file: str | No
     ctx = _Ctx(roots, file)
     _compile_container(g, ctx, process, None)
     assign_lanes(g, process)
+    compile_slas(g, process)
     for ext in process.extensions("zeebe:userTaskForm"):
         if ext.get("id"):
             g.forms[str(ext.get("id"))] = ext.text_content.strip()
@@ -462,6 +476,11 @@ def _compile_node(g: Graph, ctx: _Ctx, el: Any, parent: Node | None) -> Node | N
     if kind in ("xor", "and", "or", "ebg", "complex"):
         node.async_before = _bool(_ext_attr(el, "asyncBefore"))
         node.async_after = _bool(_ext_attr(el, "asyncAfter"))
+        if kind == "complex" and el.activation_condition is not None:
+            # a gateway is never a conditional event: ``condition`` holds its activation
+            node.condition = feel(el.activation_condition.text, node.id)
+    if kind == "adhoc":
+        _compile_adhoc(node, el)
     if kind in SCOPE_KINDS:
         _compile_container(g, ctx, el, node)
         if kind == "esp" and not node.starts:
@@ -508,6 +527,13 @@ def _compile_event(node: Node, ctx: _Ctx, el: Any) -> None:
         name = getattr(msg, "name", None) or d.message_ref or ""
         node.event_name = maybe_feel(name, node.id)
         node.corr_key = _zeebe_corr_key(msg, node.id)
+        if node.kind in ("ithrow", "end"):
+            # a message throw event may be worked by an external worker like a service task
+            td = el.extension("zeebe:taskDefinition")
+            if td is not None:
+                node.topic = maybe_feel(td.get("type"), node.id)
+            elif d.attr(CAMUNDA, "type") == "external":
+                node.topic = maybe_feel(d.attr(CAMUNDA, "topic") or node.id, node.id)
     elif isinstance(d, m.SignalEventDefinition):
         sig = _root_name(ctx, d.signal_ref)
         name = getattr(sig, "name", None) or d.signal_ref or ""
@@ -527,6 +553,7 @@ def _compile_event(node: Node, ctx: _Ctx, el: Any) -> None:
         node.event_code = (
             getattr(esc, "escalation_code", None) if esc is not None else d.escalation_ref
         )
+        node.result_var = d.attr(CAMUNDA, "escalationCodeVariable")
     elif isinstance(d, m.TimerEventDefinition):
         t = d.timer
         if t is not None:
@@ -540,6 +567,9 @@ def _compile_event(node: Node, ctx: _Ctx, el: Any) -> None:
     elif isinstance(d, m.ConditionalEventDefinition):
         if d.condition is not None:
             node.condition = feel(d.condition.text, node.id)
+        names = d.attr(CAMUNDA, "variableName")
+        if names:
+            node.cond_vars = frozenset(n.strip() for n in names.split(",") if n.strip())
     elif isinstance(d, m.LinkEventDefinition):
         node.link = d.name
     elif isinstance(d, m.CompensateEventDefinition):
@@ -547,6 +577,18 @@ def _compile_event(node: Node, ctx: _Ctx, el: Any) -> None:
         node.wait = d.wait_for_completion is not False
     if isinstance(el, m.ThrowEvent | m.CatchEvent):
         _compile_io(node, el)
+
+
+def _compile_adhoc(node: Node, el: Any) -> None:
+    if el.completion_condition is not None:
+        node.condition = feel(el.completion_condition.text, node.id)
+    zeebe = el.extension("zeebe:adHoc")
+    active = zeebe.get("activeElementsCollection") if zeebe is not None else None
+    node.adhoc = (
+        el.cancel_remaining_instances is not False,
+        (el.ordering or "Parallel") == "Sequential",
+        feel(active, node.id) if active else None,
+    )
 
 
 def _zeebe_corr_key(msg: Any, element_id: str) -> Expr | None:
@@ -571,6 +613,7 @@ def _compile_io(node: Node, el: Any) -> None:
             node.inputs.append((p.get("target") or "", feel(p.get("source"), node.id)))
         for p in zio.findall("zeebe:output"):
             node.outputs.append((p.get("target") or "", feel(p.get("source"), node.id)))
+            node.local_out = True
 
 
 def _param_value(p: Any, element_id: str) -> Expr | None:
@@ -650,6 +693,9 @@ def _compile_activity(node: Node, ctx: _Ctx, el: Any) -> None:
     elif isinstance(lc, m.StandardLoopCharacteristics):
         node.loop_condition = feel(lc.loop_condition.text, node.id) if lc.loop_condition else None
         node.loop_max = lc.loop_maximum
+        if node.loop_condition is None and node.loop_max is not None:
+            # no condition but a maximum: run exactly loopMaximum times
+            node.loop_condition = Expr("true", element_id=node.id)
         node.loop_test_before = bool(lc.test_before)
     # tasks
     k = node.kind
@@ -683,13 +729,7 @@ def _compile_activity(node: Node, ctx: _Ctx, el: Any) -> None:
             if node.handler in ("##WebService", "##unspecified"):
                 node.handler = None
         if k == "rule":
-            zd = el.extension("zeebe:calledDecision")
-            if zd is not None:
-                node.decision = maybe_feel(zd.get("decisionId"), node.id)
-                node.result_var = zd.get("resultVariable")
-            else:
-                node.decision = maybe_feel(_ext_attr(el, "decisionRef"), node.id)
-                node.result_var = _ext_attr(el, "resultVariable")
+            compile_decision(node, el, ctx.file)
             if node.decision is not None:
                 node.handler = None
                 node.topic = None
@@ -709,6 +749,8 @@ def _compile_activity(node: Node, ctx: _Ctx, el: Any) -> None:
             node.called = maybe_feel(zc.get("processId"), node.id)
             if zc.get("propagateAllChildVariables") != "false":
                 node.call_out.append(("all", "", None))
+            # Zeebe: output mappings of the call activity read the child's variables
+            node.call_out.append(("child", "", None))
             node.call_in.append(("all", "", None))
         else:
             node.called = maybe_feel(el.called_element, node.id)

@@ -38,7 +38,10 @@ class QueriesMixin(EngineBase):
     # ================================================================== queries
 
     def _read(self, fn: Callable[[Transaction], T]) -> T:
-        with self.store.transaction() as tx:
+        # A store may offer a cheaper transaction for reads only (the SQL store: a snapshot
+        # beside the writers' group commit); queries never write.
+        begin = getattr(self.store, "read_transaction", None) or self.store.transaction
+        with begin() as tx:
             return fn(tx)
 
     def definitions(self, key: str | None = None) -> list[DefinitionRecord]:

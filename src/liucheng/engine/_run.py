@@ -2,6 +2,11 @@
 
 A :class:`Run` loads what a command touches, runs every token until it waits (the behaviours
 live in :mod:`._behaviour`), and turns the result into one :class:`~.ports.ChangeSet`.
+
+On a store that asks for it (``cache_instance_states``: the SQL store) a command starts from the
+document of the instance the engine wrote last (:class:`~._state.StateCache`) instead of reading
+and decoding the row: the revision-checked write, or for an instance only read a revision check
+at :meth:`Run.finish`, refuses a stale one, and the command loop retries from the rows.
 """
 
 from __future__ import annotations
@@ -13,10 +18,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from liucheng.errors import EngineError, NotFoundError
+from liucheng.errors import ConcurrencyError, EngineError, NotFoundError
 
 from ._graph import Graph, Node
-from ._state import EI, GONE, InstanceState
+from ._state import EI, GONE, STABLE_TYPES, InstanceState, StateCache, ei_text
 from .ports import ChangeSet, HistoryEvent, InstanceRecord, Transaction, VariableRecord
 
 if TYPE_CHECKING:
@@ -48,11 +53,22 @@ class Run:
         self.history = engine.history_enabled
         self.hseq = 0
         self.var_changed: set[str] = set()
+        #: names of the variables written per instance since its conditions were last checked
+        self.changed_names: dict[str, set[str]] = {}
         self.root_vars: dict[str, set[str]] = {}
         self.signals: list[tuple[str, dict[str, Any] | None]] = []
         #: Inside a job, a failing step fails the job (retries, then an incident on the job)
         #: instead of opening an incident on the step.
         self.in_job = False
+        #: The engine's cache of instance documents (``None``: read every instance from the
+        #: store); the records this command took from it; instances whose command wrote a variable
+        #: value a JSON round trip may change (never cached); the records written.
+        self.cache: StateCache | None = engine.state_cache
+        self.from_cache: dict[str, InstanceRecord] = {}
+        self.take = True  # False: read every instance from the store, cache what it writes
+        self.read: dict[str, InstanceRecord] = {}
+        self.unstable: set[str] = set()
+        self.written: list[tuple[InstanceRecord, int]] = []
 
     # ------------------------------------------------------------------ instances
 
@@ -65,7 +81,18 @@ class Run:
         st = self.insts.get(instance_id)
         if st is not None:
             return st
-        rec = self.tx.get_instance(instance_id)
+        cache = self.cache
+        rec = cache.take(instance_id) if cache is not None and self.take else None
+        if rec is not None:
+            self.from_cache[instance_id] = rec
+            # the store writes only the state columns when the identity ones are as read
+            known = getattr(self.tx, "known_instance", None)
+            if known is not None:
+                known(rec)
+        else:
+            rec = self.tx.get_instance(instance_id)
+            if rec is not None and cache is not None:
+                self.read[instance_id] = rec
         if rec is None:
             raise NotFoundError(
                 f"process instance '{instance_id}' does not exist or has ended",
@@ -142,7 +169,7 @@ class Run:
                 st.definition_id,
                 element_id or (node.id if node is not None else None),
                 node.type if node is not None else None,
-                str(ei.id) if ei is not None else None,
+                ei_text(ei.id) if ei is not None else None,
                 actor,
                 data,
                 self.hseq,
@@ -162,7 +189,7 @@ class Run:
                 st.definition_id,
                 node.id,
                 node.type,
-                str(ei.id),
+                ei_text(ei.id),
                 None,
                 data,
                 self.hseq,
@@ -211,7 +238,14 @@ class Run:
 
     def _var_event(self, st: InstanceState, scope: EI, name: str, value: Any) -> None:
         st.dirty = True
+        if type(value) not in STABLE_TYPES:
+            self.unstable.add(st.id)
         self.var_changed.add(st.id)
+        if st.graph.has_conditionals:
+            changed = self.changed_names.get(st.id)
+            if changed is None:
+                changed = self.changed_names[st.id] = set()
+            changed.add(name)
         if scope.parent is None:
             # index rows and history are written once per command with the final value
             names = self.root_vars.get(st.id)
@@ -270,6 +304,9 @@ class Run:
     def finish(self) -> ChangeSet:
         """Write every changed instance into the change set and return it."""
         cs = self.cs
+        cache = self.cache
+        if cache is not None:
+            self._check_cached()
         for st in self.insts.values():
             names = self.root_vars.get(st.id)
             if names:
@@ -281,6 +318,10 @@ class Run:
                     if st.ended is None:
                         cs.upsert("variable", VariableRecord(f"{st.id}/{name}", st.id, name, value))
             if not st.dirty and st.ended is None:
+                read = self.read.get(st.id) if cache is not None else None
+                if read is not None:
+                    # as stored (from_doc copied what the command may change)
+                    self.written.append((read, read.revision))
                 continue
             if st.ended is not None:
                 if st.revision:
@@ -306,7 +347,41 @@ class Run:
                 cs.instances_update.append((rec, st.revision))
             else:
                 cs.instances_insert.append(rec)
+            if cache is not None and st.id not in self.unstable:
+                self.written.append((rec, st.revision + 1))
         return cs
+
+    def _check_cached(self) -> None:
+        """Check the revision of each cached instance this command read but does not write.
+
+        A write checks the revision itself; an instance only read would otherwise let a stale
+        cached document decide the command.
+
+        Raises:
+            ConcurrencyError: The stored revision differs (the retry reads the row).
+        """
+        for iid, cached in self.from_cache.items():
+            st = self.insts[iid]
+            if st.dirty or st.ended is not None:
+                continue
+            rec = self.tx.get_instance(iid)
+            if rec is None or rec.revision != cached.revision:
+                raise ConcurrencyError(
+                    f"process instance {iid} changed since this engine cached it",
+                    code="store.conflict",
+                )
+            # current: back into the cache after the commit (from_doc copied what changed)
+            self.written.append((cached, cached.revision))
+
+    def remember(self) -> None:
+        """Keep the instances this command wrote in the engine's cache (after the commit)."""
+        cache = self.cache
+        if cache is None:
+            return
+        for rec, revision in self.written:
+            # the store wrote revision + 1 (1 for a new instance)
+            rec.revision = revision
+            cache.put(rec)
 
     # ------------------------------------------------------------------ helpers
 

@@ -13,14 +13,23 @@ from liucheng.errors import EngineError, NotFoundError, ValidationError
 
 from ._base import EngineBase
 from ._exec import Executor
+from ._sla_defs import (
+    MANUAL_PAUSE,
+    MANUAL_RESUME,
+    SlaRegistration,
+    check_sla_files,
+    is_sla_file,
+)
 from ._state import InstanceState
 from .ports import JobRecord, SlaClockRecord, TaskRecord
 
-__all__ = ["SlaClockView", "SlaMixin", "SlaRegistration"]
+__all__ = ["SlaClockView", "SlaMixin", "SlaRegistration", "check_sla_files", "is_sla_file"]
 
 _WAIT_KINDS = frozenset({"receive"})
-_MANUAL_PAUSE = "sla.paused"
-_MANUAL_RESUME = "sla.resumed"
+#: Flag in an instance's root data: SLA clocks were started in it (other engines follow them).
+_FLAG = "sla"
+_MANUAL_PAUSE = MANUAL_PAUSE
+_MANUAL_RESUME = MANUAL_RESUME
 _TASK_EVENTS = {
     "task_create": "task.created",
     "task_claim": "task.claimed",
@@ -29,48 +38,6 @@ _TASK_EVENTS = {
     "task_delegate": "task.delegated",
     "task_resolve": "task.resolved",
 }
-
-
-@dataclass(frozen=True)
-class SlaRegistration:
-    """An SLA the engine keeps a clock of.
-
-    Attributes:
-        definition: The ``liucheng.org.SlaDefinition`` (target, calendar, warnings, lifecycle
-            names; empty lifecycle names take the defaults of docs/work.md).
-        process: Process key.
-        task: Element id or name of the user task (``None``: one clock per process instance).
-        escalation: A ``liucheng.org.EscalationPolicy`` for the clock, if any.
-    """
-
-    definition: Any
-    process: str
-    task: str | None = None
-    escalation: Any = None
-
-    def effective(self) -> Any:
-        """The definition with default lifecycle names and the manual pause/resume names."""
-        d = self.definition
-        task = d.scope == "task"
-        start = d.start_on or (("task.created",) if task else ("process.started",))
-        stop = d.stop_on or (("task.completed",) if task else ("process.ended",))
-        pause = d.pause_on or ("wait.started",)
-        resume = d.resume_on or ("wait.ended",)
-        return dataclasses.replace(
-            d,
-            start_on=tuple(start),
-            stop_on=(*stop, "task.cancelled", "process.ended", "clock.removed"),
-            pause_on=(*pause, _MANUAL_PAUSE),
-            resume_on=(*resume, _MANUAL_RESUME),
-        )
-
-    def policy(self) -> Any:
-        """The escalation policy (warnings only when none was given)."""
-        from liucheng.org import EscalationPolicy
-
-        if self.escalation is not None:
-            return dataclasses.replace(self.escalation, sla=self.effective())
-        return EscalationPolicy(self.definition.name, self.effective(), ())
 
 
 @dataclass(frozen=True)
@@ -145,13 +112,77 @@ class SlaMixin(EngineBase):
         self.slas.append(reg)
         return reg
 
+    # ------------------------------------------------------------------ declared SLAs
+
+    _sla_declared: dict[str, list[tuple[dict[str, Any], Any]]] | None = None
+    _sla_parsed: dict[str, SlaRegistration] | None = None
+
+    def _declared(self, run: Executor, st: InstanceState) -> list[tuple[dict[str, Any], Any]]:
+        """The SLA mappings deployed with an instance's definition version: ``liucheng:sla`` of
+        the process and its user tasks, and the deployment's SLA files (with the file, whose
+        calendars come first). Read once per definition version (it never changes)."""
+        cache = self._sla_declared
+        if cache is None:
+            cache = self._sla_declared = {}
+        got = cache.get(st.definition_id)
+        if got is not None:
+            return got
+        graph = st.graph
+        out: list[tuple[dict[str, Any], Any]] = [(spec, None) for spec in graph.slas]
+        for node in graph.nodes.values():
+            for spec in node.work.get("slas", ()) if node.work else ():
+                out.append((spec, None))
+        rec = run.tx.get_definition(st.definition_id)
+        dep = run.tx.get_deployment(rec.deployment_id) if rec is not None else None
+        if dep is not None and any(is_sla_file(n) for n in dep.resources):
+            from liucheng.org import load_sla_file
+
+            for rname, data in dep.resources.items():
+                if not is_sla_file(rname):
+                    continue
+                parsed = load_sla_file(data, file=rname)
+                out.extend(
+                    (dict(e), parsed) for e in parsed.slas if str(e.get("process")) == graph.key
+                )
+        cache[st.definition_id] = out
+        return out
+
+    def _registrations(self, run: Executor, st: InstanceState) -> list[SlaRegistration]:
+        """The SLAs that start clocks in ``st``: the ones deployed with its definition version,
+        overridden (same name and task) by ``add_sla`` registrations of this engine."""
+        from liucheng.org import sla_from_dict
+
+        key = st.graph.key
+        own = [r for r in self.slas if r.process == key]
+        out: dict[tuple[str, str | None], SlaRegistration] = {}
+        for spec, sla_file in self._declared(run, st):
+            engine_calendar = self.calendar  # type: ignore[attr-defined]
+            resolve = sla_file.resolve(engine_calendar) if sla_file is not None else engine_calendar
+            parsed = sla_from_dict(spec, calendars=resolve, where=key)
+            reg = SlaRegistration.from_spec(
+                parsed, key, sla_file.file if sla_file is not None else "bpmn"
+            )
+            out[reg.definition.name, reg.task] = reg
+        for reg in own:
+            out[reg.definition.name, reg.task] = reg
+        return list(out.values())
+
+    def _may_have_slas(self, run: Executor, st: InstanceState) -> bool:
+        if self.slas or self._declared(run, st):
+            return True
+        for one in (st, run.insts.get(st.root_id)):
+            if one is not None and one.root.data and _FLAG in one.root.data:
+                return True
+        return False
+
     # ------------------------------------------------------------------ lifecycle hook
 
     def _after_drain(self, run: Executor) -> None:
         super()._after_drain(run)
-        if not self.slas:
+        if not any(self._may_have_slas(run, st) for st in list(run.insts.values())):
             return
         touched: dict[str, SlaClockRecord] = {}
+        regs: dict[str, list[SlaRegistration]] = {}
         for ev in list(run.cs.history):
             if ev.instance_id is None:
                 continue
@@ -159,20 +190,29 @@ class SlaMixin(EngineBase):
             if st is None:
                 continue
             kind = ev.kind
+            mine: list[SlaRegistration] = []
+            if kind in ("process_start", "task_create"):
+                got = regs.get(st.id)
+                if got is None:
+                    got = regs[st.id] = (
+                        self._registrations(run, st) if self._may_have_slas(run, st) else []
+                    )
+                if not got:
+                    continue
+                mine = got
             if kind == "process_start":
-                for reg in self.slas:
-                    if reg.task is None and reg.process == st.graph.key:
+                for reg in mine:
+                    if reg.task is None:
                         self._new_clock(run, st, reg, None, touched, "process.started")
                 continue
             if kind == "task_create":
                 tid = (ev.data or {}).get("task_id")
                 row = run.cs.upserts.get("task", {}).get(tid or "")
-                for reg in self.slas:
+                for reg in mine:
                     if (
                         row is not None
                         and row.delegation != "escalation"
                         and reg.task is not None
-                        and reg.process == st.graph.key
                         and reg.task in (row.element_id, row.name)
                     ):
                         self._new_clock(run, st, reg, row, touched, "task.created")
@@ -213,14 +253,34 @@ class SlaMixin(EngineBase):
             self._settle_clock(run, c)
 
     def _registration(self, clock: SlaClockRecord) -> SlaRegistration | None:
+        """The definition a clock runs on: the one it was started with (kept in the clock row,
+        so any engine on the store can continue it), else (clocks stored before definitions
+        were kept) an ``add_sla`` registration of this engine."""
+        snap = clock.data.get("sla")
+        if isinstance(snap, dict):
+            import json
+
+            from liucheng.org import sla_from_dict
+
+            cache = self._sla_parsed
+            if cache is None or len(cache) > 256:
+                cache = self._sla_parsed = {}
+            text = json.dumps(snap, sort_keys=True, default=str)
+            reg = cache.get(text)
+            if reg is None:
+                spec = sla_from_dict(snap, where=f"SLA clock {clock.id}")
+                reg = cache[text] = SlaRegistration.from_spec(
+                    spec, str(snap.get("process") or clock.data.get("process")), "clock"
+                )
+            return reg
         key = clock.data.get("process")
-        for reg in self.slas:
+        for one in self.slas:
             if (
-                reg.definition.name == clock.name
-                and reg.process == key
-                and (reg.task is None) == (clock.scope == "process")
+                one.definition.name == clock.name
+                and one.process == key
+                and (one.task is None) == (clock.scope == "process")
             ):
-                found: SlaRegistration = reg
+                found: SlaRegistration = one
                 return found
         return None
 
@@ -268,8 +328,13 @@ class SlaMixin(EngineBase):
             None,
             run.now,
             st.seq,
-            {"process": reg.process, "ei": task.element_instance_id if task else None},
+            {
+                "process": reg.process,
+                "ei": task.element_instance_id if task else None,
+                "sla": reg.to_dict(),
+            },
         )
+        st.root.d()[_FLAG] = 1
         if task is not None and task.assignee is not None:
             touched[cid].occurrences.append(_occ("task.assigned", run.now))
 
@@ -351,7 +416,8 @@ class SlaMixin(EngineBase):
                 f"SLA '{clock.name}' of process '{clock.data.get('process')}' is not registered "
                 "in this engine",
                 code="engine.sla.unregistered",
-                hint="call engine.add_sla(...) in every engine (and worker) that runs jobs",
+                hint="this clock was stored without its definition: call engine.add_sla(...) "
+                "in every engine (and worker) that runs jobs, or deploy the SLA with the model",
             )
         st = run.load(clock.instance_id)
         st.dirty = True
@@ -496,6 +562,7 @@ class SlaMixin(EngineBase):
                     data=dict(row.data),
                 )
                 st = run.load(clock.instance_id)
+                st.dirty = True  # the clock row changes with the instance's revision check
                 run.hist(
                     "sla_" + occurrence.split(".")[1],
                     st,

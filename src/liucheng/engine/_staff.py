@@ -17,9 +17,11 @@ from liucheng.errors import EngineError, LiuchengError, NotFoundError
 from ._base import EngineBase
 from ._exec import Executor
 from ._state import EI, InstanceState
-from .ports import AssignmentCursorRecord, TaskRecord
+from .ports import AssignmentCursorRecord, JobRecord, TaskRecord
 
 __all__ = ["StaffMixin"]
+
+_REBALANCE_JOB = "org-rebalance"
 
 
 class StaffMixin(EngineBase):
@@ -33,10 +35,51 @@ class StaffMixin(EngineBase):
         """Swap the organisation (a new ``liucheng.org.Organisation`` version) for new work.
 
         Open tasks keep their assignees unless ``rebalance``: then the open work of everyone
-        absent now moves (see :meth:`rebalance`; its decisions are returned).
+        absent now moves (see :meth:`rebalance`; its decisions are returned), and a job is
+        planned for the next absence that begins later: kind ``rebalance``, id
+        ``org-rebalance``; when it runs it moves the work of everyone absent then and plans the
+        job for the absence after that.
         """
         self.organisation = organisation
-        return self.rebalance() if rebalance and organisation is not None else []
+        if not rebalance or organisation is None:
+            return []
+        moved = self.rebalance()
+        self._command(self._plan_rebalance)
+        return moved
+
+    def _next_absence_start(self, after: _dt.datetime) -> _dt.datetime | None:
+        """The earliest instant after ``after`` at which someone's absence begins."""
+        org = self.organisation
+        if org is None:
+            return None
+        starts = [
+            begin
+            for pid, person in org.people.items()
+            for begin, _ in (a.bounds(org.zone_of(pid)) for a in person.absences)
+            if begin > after
+        ]
+        return min(starts, default=None)
+
+    def _plan_rebalance(self, run: Executor) -> _dt.datetime | None:
+        """Plan (or drop) the job for the next absence start; returns when it is due."""
+        due = self._next_absence_start(run.now)
+        if due is None:
+            run.cs.delete("job", _REBALANCE_JOB)
+            return None
+        run.cs.upsert(
+            "job",
+            JobRecord(
+                _REBALANCE_JOB, None, None, "", "", None, "rebalance", due, created_at=run.now
+            ),
+        )
+        return due
+
+    def _run_rebalance_job(self, run: Executor, job: JobRecord) -> bool:
+        if self.organisation is None:
+            return False
+        self._rebalance_in(run, None, None)
+        self._plan_rebalance(run)
+        return True
 
     def set_authorization(self, policy: Any) -> None:
         """Set the ``liucheng.org.AuthorizationPolicy`` that :meth:`as_user` views enforce."""
@@ -96,6 +139,19 @@ class StaffMixin(EngineBase):
                 code="engine.timer.business",
                 hint="use a duration in weeks, days, hours, minutes or seconds",
             ) from exc
+
+    def _business_adder(self, calendar: str | None) -> Any:
+        """For timers that name a calendar: a function adding a duration to an instant in the
+        calendar's working time (``None`` when ``calendar`` is ``None``). An unknown calendar
+        is refused now, when the timer is planned."""
+        if calendar is None:
+            return None
+        self.calendar(calendar)
+
+        def add(start: _dt.datetime, duration: Any) -> _dt.datetime:
+            return self.business_due(calendar, start, duration)
+
+        return add
 
     # ------------------------------------------------------------------ assignment
 
@@ -173,22 +229,34 @@ class StaffMixin(EngineBase):
         return load
 
     @staticmethod
-    def _cursors(run: Executor) -> Any:
+    def _cursor_rows(run: Executor) -> dict[str, AssignmentCursorRecord]:
+        """The stored cursors, read once per command (with their revisions)."""
+        cache: dict[Any, Any] = run.__dict__.setdefault("_staff_cache", {})
+        rows = cache.get("cursors")
+        if rows is None:
+            rows = cache["cursors"] = {r.id: r for r in run.tx.find_rows("assignment_cursor")}
+        return rows
+
+    def _cursors(self, run: Executor) -> Any:
         from liucheng.org import AssignmentState
 
-        cache: dict[Any, Any] = run.__dict__.setdefault("_staff_cache", {})
-        if "cursors" not in cache:
-            cache["cursors"] = {r.id: r.person for r in run.tx.find_rows("assignment_cursor")}
-        rows = dict(cache["cursors"])
+        rows = {k: r.person for k, r in self._cursor_rows(run).items()}
         for key, r in run.cs.upserts.get("assignment_cursor", {}).items():
             rows[key] = r.person
         return AssignmentState(rows)
 
-    @staticmethod
-    def _save_cursors(run: Executor, before: Any, after: Any) -> None:
+    def _save_cursors(self, run: Executor, before: Any, after: Any) -> None:
+        """Write moved cursors at the revision read plus one: the store refuses the write when
+        another command moved the cursor meanwhile, and this command retries with the new
+        cursor (so two engines never hand out the same "next" person)."""
+        stored = self._cursor_rows(run)
         for key, person in after.cursors.items():
             if before.cursors.get(key) != person:
-                run.cs.upsert("assignment_cursor", AssignmentCursorRecord(key, person, run.now))
+                old = stored.get(key)
+                revision = (old.revision if old is not None else 0) + 1
+                run.cs.upsert(
+                    "assignment_cursor", AssignmentCursorRecord(key, person, run.now, revision)
+                )
 
     def staff_task(self, run: Executor, st: InstanceState, ei: EI, rec: TaskRecord) -> TaskRecord:
         """Fill in a new task's role and, unless the model names an assignee, let the strategy
@@ -236,60 +304,61 @@ class StaffMixin(EngineBase):
         if self.organisation is None:
             raise EngineError("re-balancing needs an organisation", code="engine.org.missing")
 
-        def cmd(run: Executor) -> list[Any]:
-            from liucheng.org import rebalance
+        return self._command(lambda run: self._rebalance_in(run, person, actor))
 
-            org = self.organisation
-            out: list[Any] = []
-            rows = sorted(
-                (r for r in self._open_tasks(run).values() if r.assignee is not None),
-                key=lambda r: (r.created_at, r.id),
+    def _rebalance_in(self, run: Executor, person: str | None, actor: str | None) -> list[Any]:
+        from liucheng.org import rebalance
+
+        org = self.organisation
+        out: list[Any] = []
+        rows = sorted(
+            (r for r in self._open_tasks(run).values() if r.assignee is not None),
+            key=lambda r: (r.created_at, r.id),
+        )
+        state = self._cursors(run)
+        start_state = state
+        for row in rows:
+            assert row.assignee is not None
+            if person is not None and row.assignee != person:
+                continue
+            if person is None and (
+                row.assignee not in org.people or org.absence_at(row.assignee, run.now) is None
+            ):
+                continue
+            st = run.load(row.instance_id)
+            st.dirty = True  # the task row changes with the instance's revision check
+            ei = run.find_ei(st, row.element_instance_id)
+            task = self._to_assign(row, run.context(ei), ei.node)
+            pool = [*_pool(org, task), row.assignee]
+            decisions, state, _ = rebalance(
+                org,
+                self._strategy(row, ei.node),
+                [(task, row.assignee)],
+                at=run.now,
+                workload=self._workload(run, pool),
+                state=state,
+                person=row.assignee,
             )
-            state = self._cursors(run)
-            start_state = state
-            for row in rows:
-                assert row.assignee is not None
-                if person is not None and row.assignee != person:
-                    continue
-                if person is None and (
-                    row.assignee not in org.people or org.absence_at(row.assignee, run.now) is None
-                ):
-                    continue
-                st = run.load(row.instance_id)
-                ei = run.find_ei(st, row.element_instance_id)
-                task = self._to_assign(row, run.context(ei), ei.node)
-                pool = [*_pool(org, task), row.assignee]
-                decisions, state, _ = rebalance(
-                    org,
-                    self._strategy(row, ei.node),
-                    [(task, row.assignee)],
-                    at=run.now,
-                    workload=self._workload(run, pool),
-                    state=state,
-                    person=row.assignee,
+            for d in decisions:
+                run.hist("assignment", st, ei.node, ei, d.to_dict(), actor=actor)
+                new = dataclasses.replace(
+                    row,
+                    assignee=d.assignee,
+                    claimed_at=run.now if d.assignee else None,
+                    updated_at=run.now,
                 )
-                for d in decisions:
-                    run.hist("assignment", st, ei.node, ei, d.to_dict(), actor=actor)
-                    new = dataclasses.replace(
-                        row,
-                        assignee=d.assignee,
-                        claimed_at=run.now if d.assignee else None,
-                        updated_at=run.now,
-                    )
-                    run.cs.upsert("task", new)
-                    run.hist(
-                        "task_assign",
-                        st,
-                        ei.node,
-                        ei,
-                        {"task_id": row.id, "assignee": d.assignee, "reason": d.reason},
-                        actor=actor,
-                    )
-                    out.append(d)
-            self._save_cursors(run, start_state, state)
-            return out
-
-        return self._command(cmd)
+                run.cs.upsert("task", new)
+                run.hist(
+                    "task_assign",
+                    st,
+                    ei.node,
+                    ei,
+                    {"task_id": row.id, "assignee": d.assignee, "reason": d.reason},
+                    actor=actor,
+                )
+                out.append(d)
+        self._save_cursors(run, start_state, state)
+        return out
 
 
 def _pool(org: Any, task: Any) -> list[str]:

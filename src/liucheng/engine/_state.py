@@ -8,11 +8,17 @@ store holds.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Any
+import threading
+from collections import OrderedDict
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from ._graph import Graph, Node
 
-__all__ = ["EI", "InstanceState"]
+if TYPE_CHECKING:
+    from .ports import InstanceRecord
+
+__all__ = ["EI", "InstanceState", "StateCache"]
 
 # element instance states
 ACT = "act"  # running now (transient inside a command)
@@ -164,12 +170,14 @@ class InstanceState:
     # -- serialisation
     def to_doc(self) -> dict[str, Any]:
         """The JSON-ready state document."""
-        rows: list[list[Any]] = []
+        # Tuples, and no empty "vars": a store may keep this document for as long as the instance
+        # waits (the memory store does), so every object here is heap per live instance.
+        rows: list[tuple[Any, ...]] = []
         for ei in self.eis.values():
             if ei.parent is None:
                 continue
             rows.append(
-                [
+                (
                     ei.id,
                     ei.node.id if ei.node is not None else None,
                     ei.parent.id,
@@ -177,9 +185,11 @@ class InstanceState:
                     1 if ei.mib else 0,
                     ei.vars,
                     ei.data,
-                ]
+                )
             )
-        doc: dict[str, Any] = {"v": 1, "seq": self.seq, "vars": self.root.vars, "eis": rows}
+        doc: dict[str, Any] = {"v": 1, "seq": self.seq, "eis": tuple(rows)}
+        if self.root.vars:
+            doc["vars"] = self.root.vars
         if self.root.data:
             doc["data"] = self.root.data
         if self.parent_ei is not None:
@@ -229,6 +239,16 @@ class InstanceState:
         return st
 
 
+# Element instance ids as text (row and history columns): one shared string per small id instead
+# of a new one per row, both for speed and for heap held by waiting rows.
+_EI_TEXT = tuple(str(i) for i in range(1024))
+
+
+def ei_text(eid: int) -> str:
+    """``str(eid)``, shared for small ids."""
+    return _EI_TEXT[eid] if 0 <= eid < 1024 else str(eid)
+
+
 def _copy_data(data: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in data.items():
@@ -239,3 +259,61 @@ def _copy_data(data: dict[str, Any]) -> dict[str, Any]:
         else:
             out[k] = v
     return out
+
+
+#: Variable value types that come back from a store's JSON unchanged; an instance whose command
+#: wrote any other value (lists, tuples, dicts, dates...) is not kept in a :class:`StateCache`,
+#: so a cached document never differs from the stored one after a round trip.
+STABLE_TYPES = frozenset({str, int, float, bool, type(None), Decimal})
+
+
+class StateCache:
+    """Documents of instances this engine wrote last, keyed by instance id (optimistic).
+
+    A command may start from the document it wrote last instead of reading and decoding the
+    stored row. Nothing checks that the entry is current when it is taken: the revision-checked
+    write of the instance (``UPDATE ... WHERE revision = n``) does, and a stale entry ends in a
+    :class:`~liucheng.errors.ConcurrencyError` whose retry reads the row. An entry is taken out
+    while a command uses it and put back only after that command committed, so a failed command
+    leaves nothing behind. :meth:`InstanceState.from_doc` copies what a command changes, so a
+    command never changes a cached document in place.
+
+    Args:
+        size: Most instances kept (the least recently written go first).
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, InstanceRecord] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, instance_id: str) -> InstanceRecord | None:
+        """Remove and return the record written last for ``instance_id`` (revision current)."""
+        return self._entries.pop(instance_id, None)
+
+    def put(self, rec: InstanceRecord) -> None:
+        """Keep ``rec`` (its ``revision`` the stored one) unless a newer one is kept already."""
+        with self._lock:
+            entries = self._entries
+            old = entries.get(rec.id)
+            if old is not None and old.revision >= rec.revision:
+                return
+            entries[rec.id] = rec
+            entries.move_to_end(rec.id)
+            while len(entries) > self.size:
+                entries.popitem(last=False)
+
+    def discard(self, instance_id: str) -> None:
+        """Forget ``instance_id``."""
+        self._entries.pop(instance_id, None)
+
+    def __contains__(self, instance_id: object) -> bool:
+        return instance_id in self._entries
+
+    def revision(self, instance_id: str) -> int | None:
+        """The revision kept for ``instance_id`` (``None``: not kept)."""
+        rec = self._entries.get(instance_id)
+        return rec.revision if rec is not None else None
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, cast
 from liucheng.errors import EngineError, LiuchengError
 
 from ._events import EventsMixin
-from ._state import EI, WAIT, InstanceState
+from ._state import EI, WAIT, InstanceState, ei_text
 from ._timers import plan_timer
 from .ports import TaskRecord
 
@@ -26,9 +26,15 @@ def _is_duration(value: Any) -> bool:
     return isinstance(value, str) and value.strip().upper().startswith("P")
 
 
+# Shared by every task without candidates: task rows are replaced, never changed in place (see
+# ``dataclasses.replace`` in ._tasks/._staff), and a waiting task row is heap per live instance
+# in the memory store. Never mutate a row's candidate lists.
+_NO_NAMES: list[str] = []
+
+
 def _names(value: Any) -> list[str]:
     if value is None:
-        return []
+        return _NO_NAMES
     if isinstance(value, list):
         return [str(v) for v in value]
     return [p.strip() for p in str(value).split(",") if p.strip()]
@@ -44,8 +50,7 @@ class UserTaskBehaviour(EventsMixin):
         ei.state = WAIT
         ctx: dict[str, Any] | None = None
         assignee = None
-        users: list[str] = []
-        groups: list[str] = []
+        users = groups = _NO_NAMES
         org = self.engine.organisation
         try:
             if org is not None and (node.assignee or node.cand_users or node.cand_groups):
@@ -73,7 +78,7 @@ class UserTaskBehaviour(EventsMixin):
             st.root_id,
             st.definition_id,
             node.id,
-            str(ei.id),
+            ei_text(ei.id),
             node.name,
             assignee,
             users,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from liucheng.errors import EngineError
 
 __all__ = [
+    "BusinessAdder",
     "RetryPolicy",
     "TimerPlan",
     "add_duration",
@@ -17,6 +19,10 @@ __all__ = [
     "parse_retry_cycle",
     "plan_timer",
 ]
+
+#: Adds a duration (ISO text or timedelta) to an instant in business time (a calendar's
+#: working time); timers that name a calendar count with one.
+BusinessAdder = Callable[[_dt.datetime, Any], _dt.datetime]
 
 _DURATION = re.compile(
     r"^(?P<neg>-)?P(?:(?P<y>\d+(?:[.,]\d+)?)Y)?(?:(?P<mo>\d+(?:[.,]\d+)?)M)?(?:(?P<w>\d+(?:[.,]\d+)?)W)?"
@@ -185,11 +191,15 @@ class TimerPlan:
     period: str | None
 
 
-def plan_timer(kind: str, value: Any, now: _dt.datetime) -> TimerPlan:
+def plan_timer(
+    kind: str, value: Any, now: _dt.datetime, business: BusinessAdder | None = None
+) -> TimerPlan:
     """Plan a timer of ``kind`` (``duration``, ``date`` or ``cycle``) from an evaluated value.
 
     ``value`` may be ISO 8601 text, a :class:`datetime.timedelta`, a FEEL years-months duration
-    or a :class:`datetime.datetime`.
+    or a :class:`datetime.datetime`. With ``business`` (the timer names a calendar), durations
+    and the periods of ``R/...`` cycles count working time; dates, a cycle's start date and cron
+    cycles stay wall-clock.
 
     Raises:
         EngineError: The value does not fit the timer kind.
@@ -198,9 +208,11 @@ def plan_timer(kind: str, value: Any, now: _dt.datetime) -> TimerPlan:
         due = value if value.tzinfo else value.replace(tzinfo=_dt.UTC)
         return TimerPlan(due, 0, None)
     if isinstance(value, _dt.timedelta):
-        return TimerPlan(now + value, 0, None)
+        return TimerPlan(business(now, value) if business else now + value, 0, None)
     months = getattr(value, "months", None)
     if isinstance(months, int) and not isinstance(value, str):
+        if business is not None:
+            return TimerPlan(business(now, value), 0, None)  # refused: no working time
         return TimerPlan(add_duration(now, Duration(months, _dt.timedelta())), 0, None)
     if not isinstance(value, str) or not value.strip():
         raise EngineError(
@@ -215,6 +227,8 @@ def plan_timer(kind: str, value: Any, now: _dt.datetime) -> TimerPlan:
         if kind == "cycle" and len(text.split()) >= 5:
             return _cron(text, now)
         if text.upper().startswith("P") or text.startswith("-P"):
+            if business is not None:
+                return TimerPlan(business(now, text), 0, None)
             return TimerPlan(add_duration(now, parse_duration(text)), 0, None)
         return TimerPlan(_parse_datetime(text), 0, None)
     parts = text.split("/")
@@ -233,17 +247,27 @@ def plan_timer(kind: str, value: Any, now: _dt.datetime) -> TimerPlan:
             code="engine.timer.invalid",
             hint="write e.g. R3/PT10M",
         )
-    due = add_duration(start or now, parse_duration(period)) if start is None else start
+    if start is not None:
+        due = start
+    elif business is not None:
+        due = business(now, period)
+    else:
+        due = add_duration(now, parse_duration(period))
     repeat = -1 if total < 0 else max(total - 1, 0)
     if total == 0:
         repeat = 0
     return TimerPlan(due, repeat, period)
 
 
-def next_due(period: str, last_due: _dt.datetime) -> _dt.datetime:
-    """The next due time of a cycle (ISO period or cron text) after ``last_due``."""
+def next_due(
+    period: str, last_due: _dt.datetime, business: BusinessAdder | None = None
+) -> _dt.datetime:
+    """The next due time of a cycle (ISO period or cron text) after ``last_due``; with
+    ``business`` an ISO period counts working time (cron stays wall-clock)."""
     if len(period.split()) >= 5 or period.upper().startswith(("CRON_TZ=", "TZ=")):
         return _cron(period, last_due).due
+    if business is not None:
+        return business(last_due, period)
     return add_duration(last_due, parse_duration(period))
 
 

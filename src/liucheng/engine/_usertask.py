@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from liucheng.errors import ModelError
+from liucheng.errors import LiuchengError, ModelError
 
 from ._expr import feel, maybe_feel
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from ._graph import Graph, Node
 
-__all__ = ["assign_lanes", "compile_user", "work_attr"]
+__all__ = ["assign_lanes", "compile_slas", "compile_user", "sla_elements", "work_attr"]
 
 CAMUNDA = "camunda"
 
@@ -51,7 +51,66 @@ def work_attr(el: m.BaseElement, name: str) -> str | None:
     return None
 
 
+_SLA_ATTRS = {
+    "name": "name",
+    "target": "target",
+    "calendar": "calendar",
+    "warnAt": "warn_at",
+    "scope": "scope",
+    "startOn": "start_on",
+    "pauseOn": "pause_on",
+    "resumeOn": "resume_on",
+    "stopOn": "stop_on",
+}
+
+
+def sla_elements(el: Any, element_id: str, *, task: str | None) -> list[dict[str, Any]]:
+    """The ``liucheng:sla`` extension elements of a process or user task as SLA mappings
+    (``liucheng.org.sla_from_dict``), checked now so a bad one fails the deployment."""
+    from liucheng.org import always_calendar, sla_from_dict
+
+    out: list[dict[str, Any]] = []
+    for x in el.extensions("liucheng:sla"):
+        spec: dict[str, Any] = {
+            key: x.get(attr) for attr, key in _SLA_ATTRS.items() if x.get(attr) is not None
+        }
+        if x.get("skipUnavailable") is not None:
+            spec["skip_unavailable"] = str(x.get("skipUnavailable")).lower() != "false"
+        levels = [
+            {
+                "after": lv.get("after") or "PT0S",
+                "action": lv.get("action") or "notify",
+                "levels_up": lv.get("levelsUp") or 1,
+            }
+            for lv in x.children
+            if lv.local == "escalation"
+        ]
+        if levels:
+            spec["escalation"] = levels
+        if task is not None:
+            spec["task"] = task
+        try:
+            sla_from_dict(spec, calendars=lambda _name: always_calendar(), where=element_id)
+        except LiuchengError as exc:
+            raise ModelError(
+                f"bad liucheng:sla on '{element_id}': {getattr(exc, 'message', exc)}",
+                element_id=element_id,
+                code="engine.sla.invalid",
+                hint='write e.g. <liucheng:sla name="resolution" target="PT8H" calendar="office"/>',
+            ) from None
+        out.append(spec)
+    return out
+
+
+def compile_slas(g: Graph, process: m.Process) -> None:
+    """Process-level SLAs (``liucheng:sla`` in the process's extension elements)."""
+    g.slas = sla_elements(process, g.key, task=None)
+
+
 def compile_user(node: Node, el: Any) -> None:
+    slas = sla_elements(el, node.id, task=node.id)
+    if slas:
+        node.work["slas"] = slas
     for opt in ("strategy", "skills", "effort", "form", "calendar"):
         v = work_attr(el, opt)
         if v is not None:
@@ -121,9 +180,23 @@ def compile_user(node: Node, el: Any) -> None:
         if role.local == "humanPerformer":
             node.assignee = feel(text, node.id) if _looks_feel(text) else maybe_feel(text, node.id)
         elif role.local == "potentialOwner":
-            node.cand_groups = (
-                feel(text, node.id) if _looks_feel(text) else maybe_feel(text, node.id)
-            )
+            if _looks_feel(text):
+                node.cand_groups = feel(text, node.id)
+                continue
+            # Camunda: "user(kermit), group(management), sales" (no prefix means a group)
+            users: list[str] = []
+            groups: list[str] = []
+            for part in (p.strip() for p in text.split(",")):
+                if part.startswith("user(") and part.endswith(")"):
+                    users.append(part[5:-1].strip())
+                elif part.startswith("group(") and part.endswith(")"):
+                    groups.append(part[6:-1].strip())
+                elif part:
+                    groups.append(part)
+            if users:
+                node.cand_users = maybe_feel(", ".join(users), node.id)
+            if groups:
+                node.cand_groups = maybe_feel(", ".join(groups), node.id)
 
 
 def _looks_feel(text: str) -> bool:

@@ -39,6 +39,10 @@ class WorkMixin(EngineBase):
         """SLA steps (implemented by the SLA part of the engine)."""
         return False
 
+    def _run_rebalance_job(self, run: Executor, job: JobRecord) -> bool:
+        """Re-balancing when an absence begins (implemented by the staffing part)."""
+        return False
+
     # ------------------------------------------------------------------ jobs
 
     def run_due_jobs(self, *, limit: int | None = None, max_rounds: int = 1000) -> int:
@@ -112,6 +116,8 @@ class WorkMixin(EngineBase):
         run.cs.delete("job", job.id)
         if job.kind == "sla":
             return self._run_sla_job(run, job)
+        if job.kind == "rebalance":
+            return self._run_rebalance_job(run, job)
         if job.instance_id is None:
             graph = self.graph(job.definition_id, run.tx)
             node = graph.nodes[job.element_id]
@@ -142,28 +148,29 @@ class WorkMixin(EngineBase):
             repeat = job.data.get("rep", 0)
             keeps = node.kind in ("boundary", "start") and not node.interrupting
             if keeps and repeat != 0 and job.data.get("per"):
-                due = next_due(job.data["per"], job.due_at)
-                run.new_job(
-                    st,
-                    ei,
-                    "timer",
-                    node=node,
-                    due=due,
-                    data={"rep": repeat - 1 if repeat > 0 else -1, "per": job.data["per"]},
-                )
+                cal = job.data.get("cal")
+                due = next_due(job.data["per"], job.due_at, run.engine._business_adder(cal))
+                again = {"rep": repeat - 1 if repeat > 0 else -1, "per": job.data["per"]}
+                if cal is not None:
+                    again["cal"] = cal
+                run.new_job(st, ei, "timer", node=node, due=due, data=again)
             run.fire(st, ei, node, None, ("job", job.id))
         return True
 
     def _rearm(self, run: Executor, job: JobRecord) -> None:
         repeat = job.data.get("rep", 0)
         if repeat != 0 and job.data.get("per"):
+            cal = job.data.get("cal")
+            again = {"rep": repeat - 1 if repeat > 0 else -1, "per": job.data["per"]}
+            if cal is not None:
+                again["cal"] = cal
             run.cs.upsert(
                 "job",
                 dataclasses.replace(
                     job,
                     id=new_id(),
-                    due_at=next_due(job.data["per"], job.due_at),
-                    data={"rep": repeat - 1 if repeat > 0 else -1, "per": job.data["per"]},
+                    due_at=next_due(job.data["per"], job.due_at, run.engine._business_adder(cal)),
+                    data=again,
                 ),
             )
 
@@ -341,8 +348,7 @@ class WorkMixin(EngineBase):
             row, st, ei = self._ext(run, task_id, worker_id)
             for k, v in (local_variables or {}).items():
                 run.set_local(st, ei, k, v)
-            for k, v in (variables or {}).items():
-                run.set_var(st, ei, k, v)
+            run.set_completion_vars(st, ei, variables)
             run.cs.delete("external_task", row.id)
             self._close_incidents(run, st.id, external_task_id=row.id)
             if ei.data is not None:

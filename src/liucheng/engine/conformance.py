@@ -3,6 +3,10 @@
 Each scenario runs on a fresh in-memory store with a manual clock. With ``reload=True`` the run
 also proves durability: after every step the stored instance documents go through JSON and back
 and a fresh :class:`~liucheng.engine.Engine` (empty caches) continues from the store.
+
+Every ``*.bpmn`` and ``*.dmn`` file of a scenario folder is deployed before the first step.
+Beyond format v1, a ``deploy: {files: [name, ...]}`` step deploys the named files of the folder
+later, as a deployment of their own (new versions); those files are not in the first one.
 """
 
 from __future__ import annotations
@@ -117,7 +121,19 @@ class _Runner:
 
     # -- plumbing
     def run(self) -> None:
-        files = sorted(self.folder.glob("*.bpmn"))
+        # DMN files beside the models are deployed with them (business rule tasks call them);
+        # files named by a later ``deploy`` step (beyond format v1) wait for that step
+        later = {
+            str(f)
+            for step in self.spec.get("steps") or []
+            if isinstance(step, dict) and isinstance(step.get("deploy"), dict)
+            for f in step["deploy"].get("files") or []
+        }
+        files = sorted(
+            f
+            for f in [*self.folder.glob("*.bpmn"), *self.folder.glob("*.dmn")]
+            if f.name not in later
+        )
         dep = self.engine.deploy(files)
         process = self.spec.get("process")
         if process is None:
@@ -167,6 +183,9 @@ class _Runner:
     # -- actions
     def act(self, kind: str, arg: Any) -> None:
         e = self.engine
+        if kind == "deploy":  # beyond format v1: a later deployment (new versions)
+            e.deploy([self.folder / str(f) for f in arg.get("files") or []])
+            return
         if kind == "start":
             variables = arg.get("variables") or {}
             if arg.get("message"):
@@ -188,7 +207,11 @@ class _Runner:
             else:
                 e.trigger(pid, element, arg.get("variables"), index=index)
         elif kind == "message":
-            e.correlate_message(arg["name"], variables=arg.get("variables"), instance_id=pid)
+            payload = arg.get("variables")
+            if arg.get("all"):  # beyond format v1: Camunda's correlateAll()
+                e.correlate_message_all(arg["name"], variables=payload, instance_id=pid)
+            else:
+                e.correlate_message(arg["name"], variables=payload, instance_id=pid)
         elif kind == "signal":
             e.broadcast_signal(arg["name"], arg.get("variables"))
         elif kind == "external":

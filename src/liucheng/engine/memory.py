@@ -8,7 +8,9 @@ over and rebuilds its own objects when loading, so no copies are needed here.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -17,12 +19,14 @@ from liucheng.errors import ConcurrencyError
 
 from .ports import (
     INDEX_KINDS,
+    REVISIONED_KINDS,
     ChangeSet,
     DefinitionRecord,
     DeploymentRecord,
     HistoryEvent,
     InstanceRecord,
     JobRecord,
+    OrgRevisionRecord,
     Page,
 )
 
@@ -63,12 +67,39 @@ class MemoryStore:
         self.rows: dict[str, dict[str, Any]] = {kind: {} for kind in INDEX_KINDS}
         self.history: list[HistoryEvent] = []
         self.history_count = 0
+        self.org_docs: list[OrgRevisionRecord] = []
         self._tx = MemoryTransaction(self)
 
     @contextmanager
     def transaction(self) -> Iterator[MemoryTransaction]:
         """A unit of work (writes are atomic inside :meth:`MemoryTransaction.apply`)."""
         yield self._tx
+
+    # -- stored organisation (ports.OrgStore)
+    def org_revision(self) -> int:
+        """The newest stored organisation revision (0: none)."""
+        return len(self.org_docs)
+
+    def load_org(self, revision: int | None = None) -> OrgRevisionRecord | None:
+        """A stored organisation revision (default: the newest)."""
+        n = len(self.org_docs) if revision is None else revision
+        return self.org_docs[n - 1] if 1 <= n <= len(self.org_docs) else None
+
+    def save_org(self, record: OrgRevisionRecord) -> None:
+        """Store the next organisation revision (``ConcurrencyError`` if it is not the next)."""
+        if record.revision != len(self.org_docs) + 1:
+            raise ConcurrencyError(
+                f"organisation revision {record.revision - 1} is not the newest "
+                f"({len(self.org_docs)})",
+                code="org.revision.conflict",
+                hint="reload the organisation and apply the change again",
+            )
+        # a deep copy through JSON: later changes to the caller's dict must not leak in
+        self.org_docs.append(dataclasses.replace(record, doc=json.loads(json.dumps(record.doc))))
+
+    def org_revisions(self) -> list[OrgRevisionRecord]:
+        """Every stored organisation revision, oldest first (without documents)."""
+        return [dataclasses.replace(r, doc={}) for r in self.org_docs]
 
 
 class MemoryTransaction:
@@ -202,6 +233,11 @@ class MemoryTransaction:
         for rec in changes.instances_insert:
             if rec.id in s.instances:
                 raise ConcurrencyError(f"process instance {rec.id} exists already")
+        for kind in REVISIONED_KINDS:
+            for rec in changes.upserts.get(kind, {}).values():
+                stored = s.rows[kind].get(rec.id)
+                if (0 if stored is None else stored.revision) != rec.revision - 1:
+                    raise ConcurrencyError(f"{kind} {rec.id} changed meanwhile")
         for rec in changes.instances_insert:
             rec.revision = 1
             s.instances[rec.id] = rec

@@ -31,6 +31,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 __all__ = [
     "INDEX_KINDS",
+    "REVISIONED_KINDS",
     "AssignmentCursorRecord",
     "AttachmentRecord",
     "BufferedMessage",
@@ -45,6 +46,8 @@ __all__ = [
     "InstanceRecord",
     "JobRecord",
     "ManualClock",
+    "OrgRevisionRecord",
+    "OrgStore",
     "Page",
     "SlaClockRecord",
     "Store",
@@ -562,11 +565,21 @@ class AssignmentCursorRecord:
         id: The pool key (``role:agent``, ``groups:a,b``, ...).
         person: The last person assigned from the pool.
         updated_at: When it moved.
+        revision: Optimistic-locking revision (see :data:`REVISIONED_KINDS`): a command writes
+            the revision it read plus one (1 for a new cursor).
     """
 
     id: str
     person: str
     updated_at: _dt.datetime
+    revision: int = 0
+
+
+#: Index-row kinds whose writes are revision-checked like instances: a record with
+#: ``revision == 1`` is inserted and fails if the row exists; any other is written only over
+#: the stored ``revision - 1``. Either failure is a :class:`~liucheng.errors.ConcurrencyError`
+#: (the command retries), so two engines never both move a round-robin cursor from one state.
+REVISIONED_KINDS: frozenset[str] = frozenset({"assignment_cursor"})
 
 
 #: Kinds of index rows a change set carries, with their record class.
@@ -774,10 +787,68 @@ class Transaction(Protocol):
 
 
 class Store(Protocol):
-    """A place where deployments, instances, index rows and history live."""
+    """A place where deployments, instances, index rows and history live.
+
+    Optional: a store whose class sets ``cache_instance_states = True`` lets the engine start a
+    command from the instance document it wrote last instead of ``get_instance`` (the store
+    must refuse a stale revision in :meth:`Transaction.apply`); its transactions may offer
+    ``known_instance(rec)``, told of each instance so taken as if it had been read.
+    """
 
     def transaction(self) -> AbstractContextManager[Transaction]:
         """Begin a unit of work; commit on normal exit, roll back on an exception."""
+        ...
+
+
+# -------------------------------------------------------------------------- stored organisation
+
+
+@dataclass(slots=True)
+class OrgRevisionRecord:
+    """One stored revision of the organisation (docs/org.md, "The organisation in the database").
+
+    Attributes:
+        revision: 1, 2, ...; each import or edit makes the next one.
+        doc: The organisation as ``liucheng.org.organisation_to_dict`` makes it (JSON-ready).
+        created_at: When it was stored.
+        author: Who imported or edited it, if known.
+        comment: What changed (``"import org.yaml"``, ``"add_person zoe"``), if known.
+    """
+
+    revision: int
+    doc: dict[str, Any]
+    created_at: _dt.datetime
+    author: str | None = None
+    comment: str | None = None
+
+
+@runtime_checkable
+class OrgStore(Protocol):
+    """A store that keeps the organisation, one JSON document per revision (optional port).
+
+    ``MemoryStore`` and ``liucheng.store.SqlStore`` implement it; an engine on such a store uses
+    the newest revision when no organisation is set on the engine itself.
+    """
+
+    def org_revision(self) -> int:
+        """The newest stored revision number (0: none stored); one cheap indexed read."""
+        ...
+
+    def load_org(self, revision: int | None = None) -> OrgRevisionRecord | None:
+        """A stored revision (default: the newest), or ``None`` when there is none."""
+        ...
+
+    def save_org(self, record: OrgRevisionRecord) -> None:
+        """Store ``record`` as the next revision.
+
+        Raises:
+            ConcurrencyError: ``record.revision`` is not the newest stored revision plus one
+                (someone stored another revision meanwhile); nothing is written.
+        """
+        ...
+
+    def org_revisions(self) -> list[OrgRevisionRecord]:
+        """Every stored revision, oldest first (``doc`` left empty: use :meth:`load_org`)."""
         ...
 
 

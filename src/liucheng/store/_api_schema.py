@@ -25,8 +25,6 @@ __all__ = [
     "api_model",
     "api_model_event",
     "api_model_version",
-    "api_org",
-    "api_task_comment",
     "api_token",
     "api_user",
 ]
@@ -77,15 +75,6 @@ api_audit = Table(
     Index("ix_lc_api_audit_at", "at"),
 )
 
-api_org = Table(
-    "lc_api_org",
-    metadata,
-    _serial(),
-    Column("content", Text(), nullable=False),
-    Column("imported_at", UTCDateTime(), nullable=False),
-    Column("imported_by", String(200)),
-)
-
 api_model = Table(
     "lc_api_model",
     metadata,
@@ -127,16 +116,4 @@ api_model_event = Table(
     Column("version", Integer()),
     Column("comment", Text()),
     Index("ix_lc_api_model_event_model", "model_id"),
-)
-
-api_task_comment = Table(
-    "lc_api_task_comment",
-    metadata,
-    _serial(),
-    Column("task_id", String(200), nullable=False),
-    Column("instance_id", String(200)),
-    Column("at", UTCDateTime(), nullable=False),
-    Column("author", String(200)),
-    Column("text", Text(), nullable=False),
-    Index("ix_lc_api_task_comment_task", "task_id"),
 )

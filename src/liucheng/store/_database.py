@@ -19,7 +19,20 @@ from sqlalchemy.pool import NullPool
 
 from liucheng.errors import ConfigurationError
 
-__all__ = ["DEFAULT_DATABASE", "DatabaseSettings", "connect_database", "normalise_url"]
+__all__ = [
+    "DEFAULT_DATABASE",
+    "RAW_TX",
+    "READ_ONLY",
+    "DatabaseSettings",
+    "connect_database",
+    "normalise_url",
+]
+
+#: Key in a SQLite connection's ``info``: its next transaction only reads (a deferred BEGIN).
+READ_ONLY = "liucheng_read_only"
+#: Key in a SQLite connection's ``info``: a transaction is open on the driver connection already
+#: (begun without SQLAlchemy, see ``store._sql``); a SQLAlchemy autobegin joins it, no BEGIN.
+RAW_TX = "liucheng_raw_tx"
 
 DEFAULT_DATABASE = "sqlite:///liucheng.db"
 
@@ -135,6 +148,9 @@ def _sqlite_engine(url: str, settings: DatabaseSettings) -> Engine:
     def _on_begin(connection: Any) -> None:
         # On the driver connection directly: the full statement machinery of SQLAlchemy costs
         # more than the BEGIN itself, once per command.
-        connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
+        if connection.info.get(RAW_TX):
+            return
+        read_only = connection.info.get(READ_ONLY)
+        connection.connection.driver_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine

@@ -5,7 +5,10 @@ whole change set with a few statements: revision-checked instance updates (optim
 ``executemany`` upserts and deletes of index rows, and one ``executemany`` of history rows.
 These hot statements, and the reads an engine command makes (instance, index rows, latest
 definition), run as pre-rendered SQL on the driver cursor (:mod:`._raw`); on a SQLite file one
-connection stays checked out between transactions (see :meth:`SqlStore._begin`).
+connection stays checked out between transactions (see :meth:`SqlStore._begin`), and the
+transactions of that connection and of the read connections begin and end on the driver too
+(:func:`_raw_begin`), with the latest definition of each process cached on the write connection
+(:meth:`SqlTransaction.latest_definition`).
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +32,12 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy import Table as _Table
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from liucheng.engine.ports import (
     INDEX_KINDS,
+    REVISIONED_KINDS,
     ChangeSet,
     DefinitionRecord,
     DeploymentRecord,
@@ -45,7 +49,8 @@ from liucheng.engine.ports import (
 from liucheng.errors import ConcurrencyError, NotFoundError, StoreError
 
 from . import _codec, schema
-from ._database import DatabaseSettings, connect_database
+from ._database import RAW_TX, READ_ONLY, DatabaseSettings, connect_database
+from ._org import SqlOrgRevisions
 from ._raw import RawCursor, TableCodec, codec_for, quote
 
 __all__ = [
@@ -57,6 +62,10 @@ __all__ = [
 ]
 
 _CHUNK = 500
+# Keys in a SQLite connection's ``info`` (see SqlTransaction.latest_definition): the cache of
+# latest definitions, and the flag of a transaction that deploys.
+_LATEST = "liucheng_latest_definitions"
+_DEPLOYING = "liucheng_deploying"
 _LOCKED_KINDS = frozenset({"job", "external_task"})
 # PostgreSQL: serialization_failure, deadlock_detected, lock_not_available.
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
@@ -113,7 +122,7 @@ def _paged(stmt: Select[Any], page: Page | None) -> Select[Any]:
     return stmt
 
 
-class SqlStore:
+class SqlStore(SqlOrgRevisions):
     """Deployments, instances, index rows and history in SQLite or PostgreSQL.
 
     Args:
@@ -124,6 +133,10 @@ class SqlStore:
             ``removal_time = event time + history_ttl`` (``None``: kept for ever) and
             :meth:`cleanup_history` deletes the rows whose time has come.
     """
+
+    #: Engines on this store keep the instance documents they wrote last and start a command
+    #: from them instead of reading the row (the revision-checked write detects a stale one).
+    cache_instance_states = True
 
     def __init__(
         self,
@@ -138,8 +151,10 @@ class SqlStore:
         self.definitions: dict[str, DefinitionRecord] = {}
         self.job_listeners: list[Callable[[], None]] = []
         self._hot: Connection | None = None
-        self._hot_lock = (
-            threading.Lock()
+        self._idle_readers: list[Connection] = []
+        self._idle_lock = threading.Lock()
+        self._group = (
+            _GroupCommit()
             if self.dialect == "sqlite" and not isinstance(self.engine.pool, NullPool)
             else None
         )
@@ -153,10 +168,57 @@ class SqlStore:
         After a commit that created or changed jobs, every callable in :attr:`job_listeners` is
         called (in-process wake-up of job executors; other processes hear PostgreSQL's NOTIFY).
         """
+        with self._transaction(self._begin) as tx:
+            yield tx
+
+    @contextmanager
+    def read_transaction(self) -> Iterator[SqlTransaction]:
+        """A transaction for reading only: a consistent snapshot of committed data.
+
+        On a SQLite file it runs on a pooled connection of its own with a deferred BEGIN, so
+        reads neither wait for nor join the writers' group commit (and never see a batch's
+        uncommitted writes). Elsewhere it is :meth:`transaction`.
+        """
+        with self._transaction(self._begin_read if self._group else self._begin) as tx:
+            yield tx
+
+    @contextmanager
+    def _begin_read(self) -> Iterator[Connection]:
+        # Read connections stay checked out between transactions, like the write connection
+        # (a pool checkout costs more than a read); each is used by one reader at a time.
+        with self._idle_lock:
+            connection = self._idle_readers.pop() if self._idle_readers else None
+        if connection is None or connection.closed or connection.invalidated:
+            connection = self.engine.connect()
+            connection.info[READ_ONLY] = True
         try:
-            with self._begin() as connection:
+            _raw_begin(connection, "BEGIN")
+            try:
+                yield connection
+            except BaseException:
+                _raw_end(connection, commit=False)
+                raise
+            _raw_end(connection, commit=True)
+        except BaseException:
+            _close_reader(connection)
+            raise
+        with self._idle_lock:
+            self._idle_readers.append(connection)
+
+    @contextmanager
+    def _transaction(
+        self, begin: Callable[[], AbstractContextManager[Connection]]
+    ) -> Iterator[SqlTransaction]:
+        try:
+            with begin() as connection:
                 tx = SqlTransaction(connection, self.dialect, self.history_ttl, self.definitions)
-                yield tx
+                try:
+                    yield tx
+                finally:
+                    # Before the connection passes to another thread (group commit): a driver
+                    # cursor finalised later, on this thread, would touch the connection while
+                    # the other thread uses it.
+                    tx.close()
         except OperationalError as exc:
             if getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
                 raise ConcurrencyError(
@@ -174,32 +236,36 @@ class SqlStore:
     @contextmanager
     def _begin(self) -> Iterator[Connection]:
         # On a SQLite file, checking a connection out of the pool and back costs several times
-        # what BEGIN and COMMIT cost. One connection stays checked out for whichever thread finds
-        # it free (commands on one thread, the common case, always do); a thread that finds it
-        # busy takes a pooled connection as before. Each transaction still commits or rolls back
-        # on its own.
-        if self._hot_lock is None or not self._hot_lock.acquire(blocking=False):
+        # what BEGIN and COMMIT cost, and SQLite has one writer at a time anyway: transactions
+        # share one connection through group commit (see _GroupCommit). A transaction opened on
+        # a thread that already holds the shared connection (nested) takes a pooled one.
+        group = self._group
+        if group is None or group.owner == threading.get_ident():
             with self.engine.begin() as connection:
                 yield connection
             return
-        try:
-            hot = self._hot
-            if hot is None or hot.closed or hot.invalidated:
-                if hot is not None:
-                    hot.close()
-                hot = self._hot = self.engine.connect()
-            with hot.begin():
-                yield hot
-        finally:
-            self._hot_lock.release()
+        with group.member(self._hot_connection) as connection:
+            yield connection
+
+    def _hot_connection(self) -> Connection:
+        hot = self._hot
+        if hot is None or hot.closed or hot.invalidated:
+            if hot is not None:
+                hot.close()
+            hot = self._hot = self.engine.connect()
+        return hot
 
     def dispose(self) -> None:
         """Close every pooled connection."""
-        if self._hot_lock is not None:
-            with self._hot_lock:
+        if self._group is not None:
+            with self._group.exclusive():
                 if self._hot is not None:
                     self._hot.close()
                     self._hot = None
+        with self._idle_lock:
+            readers, self._idle_readers = self._idle_readers, []
+        for connection in readers:
+            _close_reader(connection)
         self.engine.dispose()
 
     def cleanup_history(
@@ -231,6 +297,209 @@ class SqlStore:
         return total
 
 
+class _GroupCommit:
+    """Group commit of concurrent transactions on one SQLite connection.
+
+    SQLite writes one transaction at a time, and with ``synchronous=FULL`` every COMMIT waits for
+    an fsync. Transactions of concurrent callers therefore share one connection, one after the
+    other, inside one database transaction: each runs in a SAVEPOINT (released when it
+    succeeds, rolled back alone when it fails). The caller that finds nobody waiting for the
+    connection commits the whole batch, one COMMIT and fsync for all; every caller returns only
+    after the COMMIT that holds its writes (and fails if that COMMIT fails). A single caller
+    never waits: BEGIN, its statements, COMMIT, as without grouping. Callers in one batch see
+    each other's writes before the COMMIT; that is safe because they commit or fail together.
+    """
+
+    #: Transactions in one batch at most (bounds the latency of its first member).
+    MAX_BATCH = 32
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition(threading.Lock())
+        self.owner: int | None = None  # thread using the connection
+        self.waiting = 0  # threads waiting for the connection
+        self.open: Connection | None = None  # the connection of the open batch (begun raw)
+        self.members = 0  # successful members of the open batch
+        self.batch = 0  # number of the open batch; lower numbers are settled
+        self.failed: dict[int, BaseException] = {}  # batches whose COMMIT failed
+
+    def _take(self) -> None:
+        with self.cond:
+            self.waiting += 1
+            while self.owner is not None:
+                self.cond.wait()
+            self.waiting -= 1
+            self.owner = threading.get_ident()
+
+    def _release(self) -> None:
+        with self.cond:
+            self.owner = None
+            self.cond.notify_all()
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """The connection for the caller alone, with the open batch committed first."""
+        self._take()
+        try:
+            while self.open is not None:
+                self._settle()
+                self._take()
+            yield
+        finally:
+            self._release()
+
+    @contextmanager
+    def member(self, connect: Callable[[], Connection]) -> Iterator[Connection]:
+        """Run one transaction as a member of the open batch."""
+        self._take()
+        try:
+            connection = connect()
+            raw = connection.connection.driver_connection
+            assert raw is not None
+            first = self.open is None
+            if first:
+                _raw_begin(connection, "BEGIN IMMEDIATE")
+                self.open = connection
+            else:
+                raw.execute("SAVEPOINT lc_member")
+        except BaseException:
+            self._release()
+            raise
+        failure: BaseException | None = None
+        try:
+            yield connection
+        except BaseException as exc:
+            failure = exc
+        try:
+            if failure is None:
+                if not first:
+                    raw.execute("RELEASE lc_member")
+                self.members += 1
+            elif first:  # nothing else in the batch yet
+                self.open = None
+                _raw_end(connection, commit=False)
+            else:
+                raw.execute("ROLLBACK TO lc_member")
+                raw.execute("RELEASE lc_member")
+        except BaseException as exc:
+            # the batch is in an unknown state: it fails as a whole
+            self._settle(abort=exc)
+            raise failure or exc from None
+        with self.cond:
+            batch = self.batch
+            if self.open is None or (self.waiting and self.members < self.MAX_BATCH):
+                # hand the connection on: the next caller joins this batch (or opens one)
+                self.owner = None
+                self.cond.notify_all()
+                if failure is not None:
+                    raise failure
+                while self.batch <= batch:
+                    self.cond.wait()
+                outcome = self.failed.get(batch)
+                if outcome is not None:
+                    raise _commit_failed(outcome)
+                return
+        self._settle()
+        if failure is not None:
+            raise failure
+        outcome = self.failed.get(batch)
+        if outcome is not None:
+            raise _commit_failed(outcome)
+
+    def _settle(self, abort: BaseException | None = None) -> None:
+        # Commit (or roll back) the open batch and release the connection; the caller owns it.
+        outcome = abort
+        connection = self.open
+        assert connection is not None
+        try:
+            _raw_end(connection, commit=abort is None and self.members > 0)
+        except BaseException as exc:
+            outcome = outcome or exc
+            with suppress(BaseException):
+                _raw_end(connection, commit=False)
+        with self.cond:
+            if outcome is not None and self.members:
+                self.failed[self.batch] = outcome
+            self.batch += 1
+            self.open = None
+            self.members = 0
+            self.owner = None
+            self.cond.notify_all()
+
+
+def _raw_begin(connection: Connection, sql: str) -> None:
+    """Begin a transaction on a SQLite connection's driver connection.
+
+    SQLAlchemy's ``begin()``/``commit()`` cost several times the Python time of SQLite's own
+    BEGIN and COMMIT, paid on every command and every read. A statement run through SQLAlchemy
+    inside the transaction autobegins a SQLAlchemy transaction that joins this one (the begin
+    listener of ``._database`` emits nothing while :data:`RAW_TX` is set); :func:`_raw_end`
+    ends that one too.
+    """
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    try:
+        driver.execute(sql)
+    except driver_error(connection) as exc:
+        raise _wrapped(connection, sql, exc) from exc
+    connection.info[RAW_TX] = True
+
+
+def _raw_end(connection: Connection, *, commit: bool) -> None:
+    """Commit or roll back the transaction :func:`_raw_begin` opened."""
+    try:
+        joined = connection.get_transaction()
+        if joined is not None:
+            # SQLAlchemy autobegan inside ours: it ends the one database transaction
+            if commit:
+                joined.commit()
+            else:
+                joined.rollback()
+            return
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        try:
+            if commit:
+                driver.commit()
+            else:
+                driver.rollback()
+        except driver_error(connection) as exc:
+            raise _wrapped(connection, "COMMIT" if commit else "ROLLBACK", exc) from exc
+    finally:
+        info = connection.info
+        info.pop(RAW_TX, None)
+        if info.pop(_DEPLOYING, None):
+            info.pop(_LATEST, None)
+
+
+def driver_error(connection: Connection) -> type[Exception]:
+    """The driver's base exception class."""
+    dbapi = connection.dialect.dbapi
+    assert dbapi is not None
+    error: type[Exception] = dbapi.Error
+    return error
+
+
+def _wrapped(connection: Connection, sql: str, exc: Exception) -> BaseException:
+    # the SQLAlchemy exception callers handle (OperationalError -> StoreError)
+    return DBAPIError.instance(sql, (), exc, driver_error(connection), dialect=connection.dialect)
+
+
+def _close_reader(connection: Connection) -> None:
+    # The flag lives on the pooled driver connection: a writer that gets it later must BEGIN
+    # IMMEDIATE again.
+    with suppress(Exception):
+        connection.info.pop(READ_ONLY, None)
+    connection.close()
+
+
+def _commit_failed(exc: BaseException) -> StoreError:
+    return StoreError(
+        f"the commit of this transaction's group failed: {exc}",
+        code="store.commit",
+        hint="check that the database file is writable and the disk is not full",
+    )
+
+
 class SqlTransaction:
     """The transaction object of :class:`SqlStore` (see ``liucheng.engine.ports.Transaction``)."""
 
@@ -251,6 +520,15 @@ class SqlTransaction:
         # transaction deleted meanwhile.
         self._read: dict[str, set[str]] = {kind: set() for kind in _LOCKED_KINDS}
         self._cursor: RawCursor | None = None
+        # Identity columns of the instances read (see _identity): unchanged, an update writes
+        # only the state columns.
+        self._identity: dict[str, tuple[Any, ...]] = {}
+
+    def close(self) -> None:
+        """Close the driver cursor (the transaction's statements are done)."""
+        if self._cursor is not None:
+            self._cursor.close()
+            self._cursor = None
 
     @property
     def raw(self) -> RawCursor:
@@ -274,6 +552,9 @@ class SqlTransaction:
         self, deployment: DeploymentRecord, definitions: Sequence[DefinitionRecord]
     ) -> None:
         """Store a deployment, its resources and its definition versions."""
+        # Before the first write: until this transaction ends, this connection's
+        # latest-definition cache is dropped and not refilled (see latest_definition).
+        self._deploying()
         try:
             self.c.execute(
                 insert(schema.deployment),
@@ -331,14 +612,50 @@ class SqlTransaction:
         return record
 
     def latest_definition(self, key: str, kind: str = "bpmn") -> DefinitionRecord | None:
-        """The highest version of ``key``."""
+        """The highest version of ``key``.
+
+        In a SQLite write transaction begun on the driver (the group commit's connection) the
+        answer is cached on the connection, valid while ``PRAGMA data_version`` (which changes
+        when another connection, of this process or another, commits) stays the same: holding
+        the write lock, the transaction sees the newest commit, and nobody else commits until
+        it ends. A deployment on the same connection drops the cache (:meth:`_deploying`).
+        """
+        cache: tuple[int, dict[tuple[str, str], DefinitionRecord]] | None = None
+        info = self.c.info
+        if (
+            self.dialect == "sqlite"
+            and info.get(RAW_TX)
+            and not info.get(READ_ONLY)
+            and not info.get(_DEPLOYING)
+        ):
+            version: int = self.raw.execute("PRAGMA data_version").fetchone()[0]
+            cache = info.get(_LATEST)
+            if cache is None or cache[0] != version:
+                fresh: dict[tuple[str, str], DefinitionRecord] = {}
+                cache = info[_LATEST] = (version, fresh)
+            hit = cache[1].get((key, kind))
+            if hit is not None:
+                return hit
         codec = codec_for(schema.definition, DefinitionRecord, self.dialect)
         p = codec.mark
         row = self.raw.execute(
             f'{codec.select} WHERE "key" = {p} AND kind = {p} ORDER BY version DESC LIMIT 1',
             (key, kind),
         ).fetchone()
-        return None if row is None else codec.record(row)
+        if row is None:
+            return None
+        record: DefinitionRecord = codec.record(row)
+        if cache is not None:
+            cache[1][key, kind] = record
+        return record
+
+    def _deploying(self) -> None:
+        # Drop this connection's latest-definition cache and keep it off until the transaction
+        # (and its group-commit batch) ends: it would otherwise keep a definition that a
+        # rollback or a failed commit takes back. _raw_end clears the flag.
+        info = self.c.info
+        info.pop(_LATEST, None)
+        info[_DEPLOYING] = True
 
     def definition_by_version(
         self, key: str, version: int, kind: str = "bpmn"
@@ -367,7 +684,15 @@ class SqlTransaction:
         """A live instance by id."""
         codec = self._codec("instance")
         row = self.raw.execute(codec.select_id, (instance_id,)).fetchone()
-        return None if row is None else codec.record(row)
+        if row is None:
+            return None
+        rec: InstanceRecord = codec.record(row)
+        self._identity[instance_id] = _identity(rec)
+        return rec
+
+    def known_instance(self, rec: InstanceRecord) -> None:
+        """Note an instance the engine took from its cache as if read (identity columns)."""
+        self._identity[rec.id] = _identity(rec)
 
     def find_instances(
         self,
@@ -516,12 +841,23 @@ class SqlTransaction:
                 raise ConcurrencyError(
                     f"process instance exists already: {exc.orig}", code="store.instance_exists"
                 ) from exc
+        identity = self._identity
         for rec, expected in changes.instances_update:
-            values = icodec.update_params(rec)
-            # update_params ends with the id; the revision is one of the set columns
-            values[_REVISION_AT] = expected + 1
-            values.append(expected)
-            if raw.execute(_UPDATE_INSTANCE_SQL[self.dialect], values).rowcount != 1:
+            if identity.get(rec.id) == _identity(rec):
+                # Only the columns a command changes: SQLite rewrites the entries of every index
+                # whose columns an UPDATE sets, changed or not (four indexes on lc_instance).
+                values = icodec.params(rec)
+                values = [values[i] for i in _STATE_AT]
+                values[_STATE_REVISION_AT] = expected + 1
+                values += (rec.id, expected)
+                sql = _UPDATE_STATE_SQL[self.dialect]
+            else:
+                values = icodec.update_params(rec)
+                # update_params ends with the id; the revision is one of the set columns
+                values[_REVISION_AT] = expected + 1
+                values.append(expected)
+                sql = _UPDATE_INSTANCE_SQL[self.dialect]
+            if raw.execute(sql, values).rowcount != 1:
                 raise _conflict(rec.id, expected)
         for instance_id, expected in changes.instances_delete:
             if not expected:
@@ -547,6 +883,9 @@ class SqlTransaction:
                 )
         for kind, upserts in changes.upserts.items():
             if not upserts:
+                continue
+            if kind in REVISIONED_KINDS:
+                self._write_revisioned(kind, list(upserts.values()))
                 continue
             read = self._read.get(kind)
             if read:
@@ -583,8 +922,39 @@ class SqlTransaction:
         ttl = self.history_ttl
         sqlite_dialect = self.dialect != "postgresql"
         times: dict[_dt.datetime, tuple[Any, Any]] = {}  # most events share the command's time
+        # Many events share one payload object (e.g. the engine's constant "completed" data):
+        # encode each object once. Keyed by id(), valid while ``events`` holds the objects.
+        texts: dict[int, str] = {}
+        dumps = _codec.dumps
         rows = []
-        for h in events:
+        skip = False
+        for h, after in zip(events, [*events[1:], None], strict=True):
+            if skip:  # the end of a pair written with its start
+                skip = False
+                continue
+            kind = h.kind
+            seq = h.seq
+            data = h.data
+            merged = _MERGE.get((kind, after.kind)) if after is not None else None
+            if (
+                merged is not None
+                and after is not None
+                and (data is None if merged != _TASK_DONE else after.data == _DONE)
+                and after.seq == seq + 1
+                and after.element_instance_id == h.element_instance_id
+                and after.at == h.at
+                and after.instance_id == h.instance_id
+                and after.element_id == h.element_id
+                and after.element_type == h.element_type
+                and after.actor == h.actor
+                and after.definition_id == h.definition_id
+            ):
+                # Two events of one element instance, one after the other: one row (see
+                # _MERGE), half the rows and index entries (e.g. of a script task).
+                kind = merged
+                if merged != _TASK_DONE:
+                    data = after.data
+                skip = True
             converted = times.get(h.at)
             if converted is None:
                 at = h.at.astimezone(_dt.UTC).replace(tzinfo=None) if h.at.tzinfo else h.at
@@ -597,9 +967,15 @@ class SqlTransaction:
                 else:
                     converted = (at, removal)
                 times[h.at] = converted
+            if data is None:
+                data_text = None
+            else:
+                data_text = texts.get(id(data))
+                if data_text is None:
+                    data_text = texts[id(data)] = dumps(data)
             rows.append(
                 (
-                    h.kind,
+                    kind,
                     converted[0],
                     h.instance_id,
                     h.definition_id,
@@ -607,12 +983,38 @@ class SqlTransaction:
                     h.element_type,
                     h.element_instance_id,
                     h.actor,
-                    None if h.data is None else _codec.dumps(h.data),
-                    h.seq,
+                    data_text,
+                    seq,
                     converted[1],
                 )
             )
         self.raw.executemany(_HISTORY_SQL_SQLITE if sqlite_dialect else _HISTORY_SQL_PG, rows)
+
+    def _write_revisioned(self, kind: str, records: list[Any]) -> None:
+        # Optimistic locking for small shared rows (round-robin cursors): a record is written
+        # only over the revision it was read at (revision - 1); revision 1 of a row that does
+        # not exist yet is an insert, which fails if another transaction inserted it first.
+        codec = self._codec(kind)
+        check = codec.update_id + f" AND revision = {codec.mark}"
+        for rec in records:
+            params = [*codec.update_params(rec), rec.revision - 1]
+            if self.raw.execute(check, params).rowcount == 1:
+                continue
+            if rec.revision == 1:
+                try:
+                    self.raw.execute(codec.insert, codec.params(rec))
+                    continue
+                except IntegrityError as exc:
+                    raise ConcurrencyError(
+                        f"{kind.replace('_', ' ')} {rec.id} was created meanwhile",
+                        code="store.row_changed",
+                        details={"kind": kind, "id": rec.id},
+                    ) from exc
+            raise ConcurrencyError(
+                f"{kind.replace('_', ' ')} {rec.id} changed meanwhile",
+                code="store.row_changed",
+                details={"kind": kind, "id": rec.id},
+            )
 
     def _update_read(self, kind: str, records: list[Any]) -> None:
         codec = self._codec(kind)
@@ -631,27 +1033,92 @@ class SqlTransaction:
         *,
         page: Page | None = None,
     ) -> list[HistoryEvent]:
-        """History events matching the filters, in append order."""
+        """History events matching the filters, in append order.
+
+        A stored activity pair (see ``_PAIR``) comes back as the two events it was written from.
+        """
         t = schema.history
         stmt = select(t).order_by(t.c.id)
         post: dict[str, Any] = {}
         for name, want in (filters or {}).items():
-            if name not in t.c or name == "data":
+            if name not in t.c or name in ("data", "seq"):
                 post[name] = want
+            elif name == "kind":
+                kinds = set(want) if isinstance(want, list | tuple | set | frozenset) else {want}
+                pairs = {m for m, halves in _HALVES.items() if kinds & halves}
+                if pairs:
+                    # a merged row holds two events: read it, keep the half asked
+                    kinds |= pairs
+                    post[name] = want
+                stmt = stmt.where(t.c.kind.in_(sorted(k for k in kinds if k is not None)))
             elif isinstance(want, list | tuple | set | frozenset):
                 stmt = stmt.where(t.c[name].in_(list(want)))
             elif want is None:
                 stmt = stmt.where(t.c[name].is_(None))
             else:
                 stmt = stmt.where(t.c[name] == want)
+        if not post and page is not None and page.limit is not None:
+            # Every row is one or two events, so the first offset + limit rows hold the page.
+            stmt = stmt.limit(page.offset + page.limit)
+        events = _expand(_record(HistoryEvent, r) for r in self.c.execute(stmt))
         if post:
-            rows = [_record(HistoryEvent, r) for r in self.c.execute(stmt)]
-            rows = [r for r in rows if all(_equal(getattr(r, n, None), w) for n, w in post.items())]
-            if page is None:
-                return rows
-            end = None if page.limit is None else page.offset + page.limit
-            return rows[page.offset : end]
-        return [_record(HistoryEvent, r) for r in self.c.execute(_paged(stmt, page))]
+            events = [
+                e for e in events if all(_equal(getattr(e, n, None), w) for n, w in post.items())
+            ]
+        if page is None:
+            return events
+        end = None if page.limit is None else page.offset + page.limit
+        return events[page.offset : end]
+
+
+#: Stored kinds of two events written one right after the other in one command for the same
+#: element instance (same time and columns, actor included; seq and seq + 1), as one row with
+#: the first one's seq, read back as both events. Never kinds the engine emits.
+#: - activity_run: activity_start (no data) + activity_end (its data): an activity that started
+#:   and ended within the command (script tasks, gateways, events);
+#: - task_wait: activity_start (no data) + task_create (its data): a user task begins;
+#: - task_done: task_complete (its data) + activity_end with the data ``{"completed": true}``.
+#: One row instead of two halves the rows and index entries a command writes.
+_PAIR = "activity_run"
+_TASK_WAIT = "task_wait"
+_TASK_DONE = "task_done"
+_MERGE = {
+    ("activity_start", "activity_end"): _PAIR,
+    ("activity_start", "task_create"): _TASK_WAIT,
+    ("task_complete", "activity_end"): _TASK_DONE,
+}
+_HALVES = {m: frozenset(pair) for pair, m in _MERGE.items()}
+_SPLIT = {m: pair for pair, m in _MERGE.items()}
+_DONE = {"completed": True}
+
+
+def _expand(events: Iterable[HistoryEvent]) -> list[HistoryEvent]:
+    out: list[HistoryEvent] = []
+    for e in events:
+        pair = _SPLIT.get(e.kind)
+        if pair is not None:
+            first, second = pair
+            done = e.kind == _TASK_DONE
+            out.append(
+                HistoryEvent(
+                    first,
+                    e.at,
+                    e.instance_id,
+                    e.definition_id,
+                    e.element_id,
+                    e.element_type,
+                    e.element_instance_id,
+                    e.actor,
+                    e.data if done else None,
+                    e.seq,
+                )
+            )
+            e.kind = second
+            e.seq += 1
+            if done:
+                e.data = {"completed": True}
+        out.append(e)
+    return out
 
 
 def _update_instance_sql(dialect: str) -> str:
@@ -660,6 +1127,23 @@ def _update_instance_sql(dialect: str) -> str:
 
 
 _UPDATE_INSTANCE_SQL = {d: _update_instance_sql(d) for d in ("sqlite", "postgresql")}
+# The columns of lc_instance a command changes in place; the others (_identity) are fixed at
+# start, except through migration to another definition, which then writes every column.
+_STATE_COLUMNS = ("definition_id", "state", "ended_at", "revision", "doc", "has_incident")
+_INSTANCE_NAMES = tuple(f.name for f in dataclasses.fields(InstanceRecord))
+_STATE_AT = tuple(_INSTANCE_NAMES.index(n) for n in _STATE_COLUMNS)
+_STATE_REVISION_AT = _STATE_COLUMNS.index("revision")
+_UPDATE_STATE_SQL = {
+    d: f"UPDATE lc_instance SET {', '.join(f'{quote(n)} = {m}' for n in _STATE_COLUMNS)} "
+    f"WHERE id = {m} AND revision = {m}"
+    for d, m in (("sqlite", "?"), ("postgresql", "%s"))
+}
+
+
+def _identity(rec: InstanceRecord) -> tuple[Any, ...]:
+    return (rec.key, rec.business_key, rec.parent_id, rec.root_id, rec.started_at)
+
+
 # Position of the revision among update_params' values (every column but id, in order).
 _REVISION_AT = [n for n in dataclasses.fields(InstanceRecord) if n.name != "id"].index(
     next(f for f in dataclasses.fields(InstanceRecord) if f.name == "revision")

@@ -1,7 +1,8 @@
 """Tables of people's work: task comments, attachments, SLA clocks, assignment state.
 
 Defined on :data:`liucheng.store.schema.metadata`; created by migration ``0003``, which also adds
-the task-list columns of :class:`liucheng.engine.ports.TaskRecord` to ``lc_task``.
+the task-list columns of :class:`liucheng.engine.ports.TaskRecord` to ``lc_task``; migration
+``0004`` adds the ``revision`` of round-robin cursors.
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ assignment_cursor = Table(
     Column("id", String(400), primary_key=True),
     Column("person", String(200), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # added by migration 0004: optimistic locking of round-robin cursors
+    Column("revision", Integer(), nullable=False, server_default=text("0")),
 )
 
 schema.INDEX_TABLES["comment"] = comment
