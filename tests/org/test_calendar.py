@@ -348,3 +348,11 @@ def test_new_york_fall_back_office_hours_and_overnight() -> None:
     assert office.add_business_duration(z(2024, 11, 3, 4), "PT3H30M") == z(2024, 11, 3, 7, 30)
     # 2024-03-10: 02:00-03:00 does not exist, so 00:00-03:00 lasts 2 hours (05:00Z..07:00Z)
     assert office.business_time_between(z(2024, 3, 10), z(2024, 3, 11)) == timedelta(hours=2)
+
+
+def test_due_instant_past_year_9999_is_a_calendar_error() -> None:
+    c = cal(OFFICE)
+    with pytest.raises(CalendarError) as info:
+        c.add_business_duration(z(9999, 12, 1), "PT10000H")
+    assert info.value.code == "calendar.range"
+    assert info.value.hint

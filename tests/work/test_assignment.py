@@ -255,3 +255,37 @@ def test_bad_effort_is_a_model_error(world: Any) -> None:
     w: World = world(org=org_with("least-loaded", people=2))
     with pytest.raises(ModelError):
         w.engine.deploy([("p.bpmn", one_task('liucheng:effort="lots"'))])
+
+
+def test_work_moves_when_a_future_absence_begins(world: Any) -> None:
+    w: World = world(org=org_with("round-robin", people=3))
+    w.engine.deploy([("p.bpmn", one_task())])
+    for _ in range(6):
+        w.engine.start_process("p")
+    # a2 will be away from 12:00 UTC today (an instant absence) and a3 from Wednesday (days)
+    org = w.org.add_absence(
+        "a2",
+        Absence(
+            dt.datetime(2025, 3, 3, 12, tzinfo=dt.UTC), dt.datetime(2025, 3, 3, 18, tzinfo=dt.UTC)
+        ),
+    ).add_absence("a3", Absence(dt.date(2025, 3, 5), dt.date(2025, 3, 5), "course"))
+    assert w.engine.set_organisation(org, rebalance=True) == []  # nobody is away yet
+    [job] = [j for j in w.engine.jobs() if j.kind == "rebalance"]
+    assert job.due_at == dt.datetime(2025, 3, 3, 12, tzinfo=dt.UTC)
+    w.clock.set(dt.datetime(2025, 3, 3, 11, 59, tzinfo=dt.UTC))
+    assert w.engine.run_due_jobs() == 0
+    w.reload()  # another engine (same store and organisation) runs the job
+    w.clock.set(dt.datetime(2025, 3, 3, 12, tzinfo=dt.UTC))
+    assert w.engine.run_due_jobs() == 1
+    after = Counter(t.assignee for t in w.engine.tasks())
+    assert after["a2"] == 0 and sum(after.values()) == 6
+    moved = [h.data or {} for h in w.engine.history(kind="assignment")]
+    assert sum(1 for d in moved if d.get("previous_assignee") == "a2") == 2
+    # the next one: Wednesday 00:00 in Berlin (a3's calendar zone) = Tuesday 23:00 UTC
+    [job] = [j for j in w.engine.jobs() if j.kind == "rebalance"]
+    assert job.due_at == dt.datetime(2025, 3, 4, 23, tzinfo=dt.UTC)
+    w.clock.set(job.due_at)
+    assert w.engine.run_due_jobs() == 1
+    assert Counter(t.assignee for t in w.engine.tasks())["a3"] == 0
+    # a2 came back at 18:00: nothing further ahead, so no job is left
+    assert [j for j in w.engine.jobs() if j.kind == "rebalance"] == []

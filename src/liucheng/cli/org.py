@@ -200,12 +200,56 @@ def sla_state_cmd(
 # -- org ----------------------------------------------------------------------------------------
 
 
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        "-d",
+        help="Store in / read from this database (SQLite file URL or postgresql://...).",
+    ),
+]
+
+
+def _org_engine(database: str) -> Any:
+    """An engine on ``database`` (the schema migrated), for the stored organisation."""
+    from liucheng.engine import Engine
+    from liucheng.store import SqlStore
+
+    return Engine(SqlStore(database))
+
+
+def _author(author: str | None) -> str | None:
+    if author:
+        return author
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # pragma: no cover - no user name in this environment
+        return None
+
+
 @org_app.command("import")
 def org_import(
     file: Annotated[Path, typer.Argument(help="Organisation file (.yaml/.yml or people .csv).")],
     as_json: JsonOpt = False,
+    database: DbOpt = None,
+    author: Annotated[
+        str | None, typer.Option("--author", help="Who imports (default: the login name).")
+    ] = None,
+    comment: Annotated[
+        str | None, typer.Option("--comment", help="What changed (default: import FILE).")
+    ] = None,
+    expected_revision: Annotated[
+        int | None,
+        typer.Option("--expected-revision", help="Store only if this is the newest revision."),
+    ] = None,
+    rebalance: Annotated[
+        bool,
+        typer.Option("--rebalance", help="Move the open work of everyone absent now."),
+    ] = False,
 ) -> None:
-    """Validate an organisation file and summarise it."""
+    """Validate an organisation file and summarise it; with --database, store it (new revision)."""
     from liucheng.org import OrgValidationError, load_organisation, summarise
 
     try:
@@ -224,6 +268,19 @@ def org_import(
         raise
     summary = summarise(org)
     summary["file"] = str(file)
+    stored = None
+    if database is not None:
+        engine = _org_engine(database)
+        try:
+            stored = engine.org_admin(_author(author)).import_organisation(
+                org,
+                comment=comment or f"import {file.name}",
+                expected_revision=expected_revision,
+                rebalance=rebalance,
+            )
+        finally:
+            engine.store.dispose()
+        summary["stored"] = stored.to_dict()
     if as_json:
         _emit(summary)
         return
@@ -243,11 +300,35 @@ def org_import(
         f"superior chains: no cycles; longest {chains['longest_chain']}; "
         f"top: {', '.join(chains['top']) or '-'}"
     )
+    if stored is not None:
+        typer.echo(f"stored as organisation revision {stored.revision}")
+
+
+def _stored_organisation(database: str, revision: int | None) -> Any:
+    from liucheng.errors import NotFoundError
+
+    engine = _org_engine(database)
+    try:
+        found = engine.org_admin().get(revision)
+    finally:
+        engine.store.dispose()
+    if found is None:
+        raise NotFoundError(
+            "no organisation is stored"
+            + (f" as revision {revision}" if revision is not None else "")
+            + " in this database",
+            code="org.not_stored",
+            hint="import one: liucheng org import FILE --database URL",
+        )
+    return found.organisation
 
 
 @org_app.command("export")
 def org_export(
-    file: Annotated[Path, typer.Argument(help="Organisation file to read.")],
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="Organisation file to read (default: the one in --database)."),
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here (default: stdout).")
     ] = None,
@@ -255,11 +336,28 @@ def org_export(
         str | None,
         typer.Option("--format", help="yaml or csv (default: from --output, else yaml)."),
     ] = None,
+    database: DbOpt = None,
+    revision: Annotated[
+        int | None,
+        typer.Option("--revision", help="A stored revision (default: the newest)."),
+    ] = None,
 ) -> None:
-    """Write the organisation as YAML or people CSV (calendars beside a CSV as NAME.yaml)."""
+    """Write the organisation (a file, or the one stored in a database) as YAML or people CSV."""
+    import os
+
     from liucheng.org import dump_organisation, load_organisation, save_organisation
 
-    org = load_organisation(file)
+    from .db import DEFAULT_DATABASE
+
+    if file is not None and (database is not None or revision is not None):
+        raise ValidationError(
+            "give an organisation FILE or --database, not both", code="cli.org.source"
+        )
+    if file is not None:
+        org = load_organisation(file)
+    else:
+        url = database or os.environ.get("LIUCHENG_DATABASE") or DEFAULT_DATABASE
+        org = _stored_organisation(url, revision)
     chosen = fmt or ("csv" if output is not None and output.suffix.lower() == ".csv" else "yaml")
     if chosen not in ("yaml", "csv"):
         raise ValidationError(f"unknown format {chosen!r}", hint="use yaml or csv")
@@ -275,17 +373,76 @@ def org_export(
         typer.echo(f"wrote {path}", err=True)
 
 
-@org_app.command("raci")
-def org_raci(
-    file: Annotated[Path, typer.Argument(help="Organisation file.")],
-    process: Annotated[str, typer.Argument(help="Process id.")],
+@org_app.command("history")
+def org_history(
+    database: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Print the RACI view of a process (responsible, accountable, consulted, informed)."""
-    from liucheng.org import load_organisation
+    """List the stored revisions of the organisation (revision, when, who, what)."""
+    import os
 
-    org = load_organisation(file)
-    view = org.raci(process)
+    from .db import DEFAULT_DATABASE
+
+    engine = _org_engine(database or os.environ.get("LIUCHENG_DATABASE") or DEFAULT_DATABASE)
+    try:
+        rows = engine.org_admin().history()
+    finally:
+        engine.store.dispose()
+    if as_json:
+        _emit({"revisions": rows})
+        return
+    for row in rows:
+        who = row["author"] or "-"
+        typer.echo(f"{row['revision']}\t{row['created_at']}\t{who}\t{row['comment'] or ''}")
+
+
+@org_app.command("raci")
+def org_raci(
+    first: Annotated[
+        str,
+        typer.Argument(
+            metavar="[FILE] PROCESS",
+            help="Organisation file and process id; with only PROCESS, the organisation "
+            "stored in the database (--database).",
+        ),
+    ],
+    second: Annotated[str | None, typer.Argument(metavar="", show_default=False)] = None,
+    bpmn: Annotated[
+        Path | None,
+        typer.Option(
+            "--bpmn", help="BPMN model: one row per user task, responsible from its lane."
+        ),
+    ] = None,
+    database: DbOpt = None,
+    revision: Annotated[
+        int | None,
+        typer.Option("--revision", help="A stored revision (default: the newest)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Print the RACI view of a process (responsible, accountable, consulted, informed).
+
+    ``raci FILE PROCESS`` reads an organisation file; ``raci PROCESS`` the organisation stored
+    in the database (``--database``, else LIUCHENG_DATABASE, else sqlite:///liucheng.db).
+    """
+    import os
+
+    from liucheng.org import load_organisation, raci_from_bpmn
+
+    from .db import DEFAULT_DATABASE
+
+    if second is not None:
+        if database is not None or revision is not None:
+            raise ValidationError(
+                "give an organisation FILE or --database, not both", code="cli.org.source"
+            )
+        org = load_organisation(Path(first))
+        process = second
+    else:
+        url = database or os.environ.get("LIUCHENG_DATABASE") or DEFAULT_DATABASE
+        org = _stored_organisation(url, revision)
+        process = first
+    view = org.raci(process) if bpmn is None else raci_from_bpmn(org, process, bpmn)
     if as_json:
         _emit(view.to_dict())
         return

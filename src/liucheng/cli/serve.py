@@ -37,7 +37,14 @@ def serve(
     config: Annotated[
         str | None, typer.Option("--config", "-c", help="Server settings file (YAML).")
     ] = None,
-    org: Annotated[str | None, typer.Option(help="Organisation file (YAML/CSV).")] = None,
+    org: Annotated[
+        str | None,
+        typer.Option(
+            help="Organisation file (YAML/CSV), imported as the first stored revision when the "
+            "database has no stored organisation (ignored once one is stored; edit that with "
+            "PUT /api/v1/org or liucheng org import)."
+        ),
+    ] = None,
     policy: Annotated[str | None, typer.Option(help="Authorisation policy (YAML).")] = None,
     jobs: Annotated[bool, typer.Option(help="Run the job executor in the server.")] = True,
     insecure_cookies: Annotated[

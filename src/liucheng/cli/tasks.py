@@ -22,7 +22,12 @@ tasks_app = typer.Typer(
 app.add_typer(tasks_app, name="tasks")
 
 OrgOption = Annotated[
-    Path | None, typer.Option("--org", help="Organisation file (groups, roles, lanes).")
+    Path | None,
+    typer.Option(
+        "--org",
+        help="Organisation file (groups, roles, lanes). Optional: without it the organisation "
+        "stored in the database is used (liucheng org import --database).",
+    ),
 ]
 AuthOption = Annotated[
     Path | None,

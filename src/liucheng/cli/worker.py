@@ -34,7 +34,12 @@ def worker(
     worker_id: Annotated[str | None, typer.Option(help="Lock owner id.")] = None,
     org: Annotated[
         str | None,
-        typer.Option("--org", help="Organisation file (assignment, calendars, escalation)."),
+        typer.Option(
+            "--org",
+            help="Organisation file (assignment, calendars, escalation). Optional: without "
+            "it the organisation stored in the database is used (liucheng org import "
+            "--database); with it, this file wins over the stored one.",
+        ),
     ] = None,
 ) -> None:
     """Run the job executor and the external-task handlers of ``--app`` until SIGTERM/SIGINT.

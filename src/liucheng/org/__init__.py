@@ -77,6 +77,14 @@ from ._model import (
     RaciView,
     Role,
 )
+from ._raci import raci_from_bpmn, task_lanes
+from ._revision import (
+    ORG_EDITS,
+    OrgRevision,
+    edit_function,
+    organisation_document,
+    organisation_from_document,
+)
 from ._sla import (
     SlaClock,
     SlaDefinition,
@@ -89,8 +97,10 @@ from ._sla import (
     due_with_pauses,
     sla_state,
 )
+from ._sla_spec import SlaFile, SlaSpec, load_sla_file, sla_from_dict, sla_to_dict
 
 __all__ = [
+    "ORG_EDITS",
     "Absence",
     "Action",
     "AssignmentDecision",
@@ -115,6 +125,7 @@ __all__ = [
     "IsoDuration",
     "LeastLoaded",
     "Manual",
+    "OrgRevision",
     "OrgValidationError",
     "Organisation",
     "Person",
@@ -132,6 +143,8 @@ __all__ = [
     "SlaError",
     "SlaEvent",
     "SlaEventKind",
+    "SlaFile",
+    "SlaSpec",
     "SlaState",
     "SlaStatus",
     "TaskResource",
@@ -142,26 +155,34 @@ __all__ = [
     "clock_events",
     "due_with_pauses",
     "dump_organisation",
+    "edit_function",
     "escalate",
     "escalation_schedule",
     "escalation_target",
     "format_duration",
     "load_calendar",
     "load_organisation",
+    "load_sla_file",
     "make_strategy",
     "org_functions",
     "org_python_functions",
+    "organisation_document",
     "organisation_from_dict",
+    "organisation_from_document",
     "organisation_to_dict",
     "parse_duration",
     "parse_organisation_csv",
     "policy_from_dict",
     "principal_for",
+    "raci_from_bpmn",
     "rebalance",
     "save_organisation",
+    "sla_from_dict",
     "sla_state",
+    "sla_to_dict",
     "steps_due",
     "strategy_for",
     "summarise",
+    "task_lanes",
     "with_decision",
 ]

@@ -297,17 +297,25 @@ class BusinessCalendar:
         Returns:
             The due instant, aware, in UTC.
         """
-        budget = self.business_timedelta(duration)
-        start = as_utc(start)
-        if budget < timedelta(0):
-            raise CalendarError("negative business duration", code="calendar.duration.negative")
-        if budget == timedelta(0):
-            return start
-        for begin, finish in self.iter_intervals(start):
-            available = finish - begin
-            if budget <= available:
-                return begin + budget
-            budget -= available
+        try:
+            budget = self.business_timedelta(duration)
+            start = as_utc(start)
+            if budget < timedelta(0):
+                raise CalendarError("negative business duration", code="calendar.duration.negative")
+            if budget == timedelta(0):
+                return start
+            for begin, finish in self.iter_intervals(start):
+                available = finish - begin
+                if budget <= available:
+                    return begin + budget
+                budget -= available
+        except OverflowError as exc:
+            # Python's datetime stops at year 9999: a budget that large has no due instant.
+            raise CalendarError(
+                f"the due instant of {duration} from {start} lies outside the years 1..9999",
+                code="calendar.range",
+                hint="use a shorter duration or an earlier start",
+            ) from exc
         raise AssertionError("unreachable: iter_intervals never ends")  # pragma: no cover
 
     # -- durations ------------------------------------------------------------------------
