@@ -42,6 +42,7 @@ class Case:
     expect: dict[str, int]  # user -> status
     body: Any = None
     content_type: str | None = None
+    route: str | None = None  # the route template when ``path`` names a literal
 
 
 def _expect(ok: int, allowed: str, forbidden: str = "", hidden: str = "") -> dict[str, int]:
@@ -198,6 +199,7 @@ CASES = [
         "/decisions/discount/evaluate",
         _expect(200, "admin anna", "dev", "carl worker mallory"),
         {"variables": {"amount": 1}},
+        route="/decisions/{key}/evaluate",
     ),
 ]
 

@@ -54,7 +54,8 @@ def test_draft_review_approve_publish(server: Server) -> None:
         task = r.json()["open_task"]
         assert task["element_id"] == "review"
         assert task["id"] in {
-            t["id"] for t in bob.get("/tasks", params={"candidate": True}).json()["items"]
+            t["id"]
+            for t in bob.get("/tasks", params={"candidate": True, "limit": 1000}).json()["items"]
         }
         assert (
             bob.post(f"/models/{key}/comments", json={"text": "name the second task"}).status_code

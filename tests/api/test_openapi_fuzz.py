@@ -50,8 +50,13 @@ def fuzz_token(server: Server) -> Iterator[str]:
 def test_api_conforms_to_its_openapi(server: Server, fuzz_token: str) -> None:
     schema = schemathesis.openapi.from_url(server.url + "/api/v1/openapi.json")
     # Leave out calls that change who may do what for the other tests (org, users, tokens).
-    schema = schema.exclude(path="/api/v1/org", method="PUT").exclude(
-        path_regex="^/api/v1/(users|auth/tokens)/", method=["PATCH", "DELETE"]
+    schema = (
+        schema.exclude(path="/api/v1/org", method="PUT")
+        .exclude(path_regex="^/api/v1/(users|auth/tokens)/", method=["PATCH", "DELETE"])
+        .exclude(
+            path_regex="^/api/v1/org/(people|departments|roles)",
+            method=["POST", "PUT", "PATCH", "DELETE"],
+        )
     )
     headers = {"Authorization": f"Bearer {fuzz_token}"}
     failures: list[str] = []

@@ -34,7 +34,9 @@ def test_order_runs_end_to_end(server: Server) -> None:
     assert task["process_key"] == "order"
     with server.client("anna") as anna, server.client("bob") as bob:
         # the candidates see it in their group queue; mallory does not even learn it exists
-        mine = anna.get("/tasks", params={"my_groups": True, "unassigned": True}).json()
+        mine = anna.get(
+            "/tasks", params={"my_groups": True, "unassigned": True, "limit": 1000}
+        ).json()
         assert task["id"] in {t["id"] for t in mine["items"]}
         with server.client("mallory") as mallory:
             assert task["id"] not in {t["id"] for t in mallory.get("/tasks").json()["items"]}
@@ -151,7 +153,10 @@ def test_instance_operations(server: Server) -> None:
             ),
             404,
         )
-        listed = dev.get("/process-instances", params={"key": "order"}).json()
+        # newest first: other tests on the shared server start many order instances
+        listed = dev.get(
+            "/process-instances", params={"key": "order", "sort": "-started_at", "limit": 1000}
+        ).json()
         assert pid in {i["id"] for i in listed["items"]}
         assert dev.post(f"/process-instances/{pid}/cancel").status_code == 200
         problem(dev.get(f"/process-instances/{pid}/variables"), 404)
@@ -299,7 +304,7 @@ def test_unclaim_assign_form_and_versions(server: Server) -> None:
             admin.post(f"/tasks/{task['id']}/assign", json={"assignee": "bob"}).status_code == 200
         )
         assert task["id"] in {
-            t["id"] for t in bob.get("/tasks", params={"mine": True}).json()["items"]
+            t["id"] for t in bob.get("/tasks", params={"mine": True, "limit": 1000}).json()["items"]
         }
         assert (
             bob.post(f"/tasks/{task['id']}/complete", json={"variables": {"x": 1}}).status_code

@@ -96,8 +96,13 @@ def test_task_list_queries_run_in_the_engine(server: Server) -> None:
         assert items and {t["process_key"] for t in items} == {"order_refund"}
         assert all(t["priority"] >= 70 for t in items)
         assert bob.post(f"/tasks/{refund}/claim").status_code == 200
-        queue = {t["id"] for t in bob.get("/tasks", params={"candidate": True}).json()["items"]}
-        mine = {t["id"] for t in bob.get("/tasks", params={"mine": True}).json()["items"]}
+        queue = {
+            t["id"]
+            for t in bob.get("/tasks", params={"candidate": True, "limit": 1000}).json()["items"]
+        }
+        mine = {
+            t["id"] for t in bob.get("/tasks", params={"mine": True, "limit": 1000}).json()["items"]
+        }
         assert refund in mine and refund not in queue
         r = bob.get("/tasks", params={"process_key": "order_refund", "instance_id": pid2})
         assert [t["instance_id"] for t in r.json()["items"]] == [pid2]

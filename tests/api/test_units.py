@@ -112,26 +112,63 @@ roles:
 
 
 def test_organisation_is_consistent_across_server_processes(tmp_path: Path) -> None:
-    """Two services on one database (as two server processes): an import in one reaches the
-    other's cache and engine at its next check."""
+    """Two services on one database (as two server processes): an import in one is stored as
+    the next revision of the stored organisation and reaches the other's engine at its next
+    look (org_check_s = the engine's org_refresh)."""
     from liucheng.api._core import Services
 
     settings = Settings(database=f"sqlite:///{tmp_path / 'org.db'}", org_check_s=0.0)
     one, two = Services(settings), Services(settings)
     try:
         assert one.org() is None and two.org() is None
-        one.import_org(_ORG.format(role="agent"), "admin")
+        one.users.add("root", "a-long-password-1", is_admin=True)
+        root = one.users.get("root")
+        assert root is not None
+        rev = one.import_org(_ORG.format(role="agent"), one.caller(root))
+        assert (rev.revision, rev.author) == (1, "root")
         org = two.org()
         assert org is not None and org.people["anna"].roles == ("agent",)
-        assert two.engine.organisation is org  # the engine assigns with the new version
-        two.import_org(_ORG.format(role="lead"), "admin")
+        assert two.engine.organisation is org  # the engine assigns with the new revision
+        assert two.org_state() == (org, 1)
+        two.import_org(_ORG.format(role="lead"), two.caller(root), comment="leads")
         assert one.org().people["anna"].roles == ("lead",)  # type: ignore[union-attr]
         assert one.engine.organisation.people["anna"].roles == ("lead",)
         same = one.org()
-        assert one.org() is same  # unchanged version: not parsed again
+        assert one.org() is same  # unchanged revision: not parsed again
+        assert [(h["revision"], h["comment"]) for h in one.engine.org_admin().history()] == [
+            (1, "PUT /org"),
+            (2, "leads"),
+        ]
     finally:
         one.stop()
         two.stop()
+
+
+def test_org_file_only_seeds_an_empty_database(tmp_path: Path) -> None:
+    """``serve --org FILE`` imports the file as revision 1 when nothing is stored, and leaves a
+    stored organisation alone on later starts (edits made meanwhile survive a restart)."""
+    from liucheng.api._core import Services
+
+    path = tmp_path / "org.yaml"
+    path.write_text(_ORG.format(role="agent"), encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'seed.db'}"
+    settings = Settings(database=db, org_file=str(path), org_check_s=0.0)
+    first = Services(settings)
+    try:
+        assert first.seed_org() == 1
+        first.engine.org_admin("hanna", groups=("liucheng-admins",)).update_person(
+            "anna", email="anna@example.org"
+        )
+    finally:
+        first.stop()
+    again = Services(settings)
+    try:
+        assert again.seed_org() is None
+        org = again.org()
+        assert org is not None and org.people["anna"].email == "anna@example.org"
+        assert [h["author"] for h in again.engine.org_admin().history()] == [None, "hanna"]
+    finally:
+        again.stop()
 
 
 def _get_metrics(

@@ -42,6 +42,22 @@ _LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 _AUDIT_WAIT_S = 10.0
 
 
+def route_template(scope: Scope) -> str | None:
+    """The matched route's path template with the API prefix (``/api/v1/tasks/{task_id}``).
+
+    Routers included under a prefix may carry their template without it in ``scope["route"]``
+    (FastAPI's included-router routes); the label for logs, metrics and the audit log is the
+    full template either way.
+    """
+    template = getattr(scope.get("route"), "path", None)
+    if not isinstance(template, str):
+        return None
+    path = str(scope.get("path", ""))
+    if path.startswith(API_PREFIX + "/") and not template.startswith(API_PREFIX + "/"):
+        return API_PREFIX + template
+    return template
+
+
 def _settle(future: asyncio.Future[bool], ok: bool) -> None:
     if not future.done():
         future.set_result(ok)
@@ -184,7 +200,7 @@ class ObserveMiddleware:
 
     def _audit(self, scope: Scope, status: int) -> asyncio.Future[bool] | None:
         method = str(scope.get("method", ""))
-        route = getattr(scope.get("route"), "path", None)
+        route = route_template(scope)
         if method not in _CHANGING or route is None:
             return None
         state = scope.get("state") or {}
@@ -208,7 +224,7 @@ class ObserveMiddleware:
 
     def _observe(self, scope: Scope, status: int, seconds: float) -> None:
         method = str(scope.get("method", ""))
-        route = getattr(scope.get("route"), "path", "<unmatched>")
+        route = route_template(scope) or "<unmatched>"
         self.metrics.observe(method, route, status, seconds)
         if access_log.isEnabledFor(logging.INFO):
             state = scope.get("state") or {}
@@ -265,9 +281,28 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.metrics = metrics
     install_error_handlers(app)
 
-    from . import _lifecycle, _r_auth, _r_definitions, _r_ops, _r_runtime, _r_tasks
+    from . import (
+        _lifecycle,
+        _r_auth,
+        _r_control,
+        _r_definitions,
+        _r_ops,
+        _r_org,
+        _r_runtime,
+        _r_tasks,
+    )
 
-    for module in (_r_auth, _r_definitions, _r_runtime, _r_tasks, _r_ops, _lifecycle):
+    routers = (
+        _r_auth,
+        _r_definitions,
+        _r_runtime,
+        _r_tasks,
+        _r_ops,
+        _r_org,
+        _r_control,
+        _lifecycle,
+    )
+    for module in routers:
         app.include_router(module.router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
 
     @app.get("/health", tags=["operations"], summary="Liveness and database check")

@@ -14,19 +14,20 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from liucheng.engine import Engine, UserView
-from liucheng.errors import ConfigurationError, NotFoundError
+from liucheng.engine import Engine, OrgAdmin, UserView
+from liucheng.errors import ConcurrencyError, ConfigurationError, NotFoundError
 from liucheng.org import (
     Action,
     AuthorizationPolicy,
     Organisation,
+    OrgRevision,
     Principal,
     TaskResource,
     policy_from_dict,
     principal_for,
 )
 from liucheng.store import SqlStore
-from liucheng.store._api_schema import api_audit, api_org
+from liucheng.store._api_schema import api_audit
 
 from ._oidc import OidcVerifier
 from ._security import AuthenticationError, RateLimiter, UserRecord, Users
@@ -71,7 +72,8 @@ class Services:
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
         self.settings = settings
         if engine is None:
-            engine = Engine(SqlStore(settings.database))
+            # the stored organisation (lc_org_revision) is looked at every org_check_s seconds
+            engine = Engine(SqlStore(settings.database), org_refresh=settings.org_check_s)
         if not isinstance(engine.store, SqlStore):
             raise ConfigurationError("the server needs an engine on a SQL store", code="api.store")
         self.engine = engine
@@ -82,12 +84,6 @@ class Services:
         self._policy = self._load_policy()
         # The engine enforces the same policy in its user views (claim, complete, ...).
         engine.set_authorization(self._policy)
-        self._org: Organisation | None = None
-        self._org_loaded = False
-        # Version of the organisation in hand (id of its ``lc_api_org`` row; None: file/none)
-        # and when to look again whether another server process imported a newer one.
-        self._org_version: int | None = None
-        self._org_next_check = 0.0
         self._keys: dict[str, str] = {}
         self._lock = threading.Lock()
         self.executor: Any = None
@@ -140,67 +136,81 @@ class Services:
         return self._policy
 
     def org(self) -> Organisation | None:
-        """The current organisation: the last one imported through the API, else the file.
+        """The organisation in force: ``Engine.organisation``, i.e. the newest revision stored
+        in the database (``lc_org_revision``), which every engine on the database — servers,
+        workers, the CLI — looks up at most every ``org_check_s`` seconds (docs/org.md)."""
+        org: Organisation | None = self.engine.organisation
+        return org
 
-        Every server process caches it and looks at most every ``org_check_s`` seconds at the
-        newest stored version (one indexed ``max(id)`` query); when another process imported
-        a newer one, it is loaded and handed to the engine, so all processes agree.
-        """
-        now = time.monotonic()
-        if self._org_loaded and now < self._org_next_check:
-            return self._org
-        with self._lock:
-            if self._org_loaded and time.monotonic() < self._org_next_check:
-                return self._org
-            with self.db.connect() as c:
-                version = c.execute(select(func.max(api_org.c.id))).scalar()
-                changed = not self._org_loaded or version != self._org_version
-                row = None
-                if changed and version is not None:
-                    row = c.execute(
-                        select(api_org.c.content).where(api_org.c.id == version)
-                    ).first()
-            if changed:
-                org: Organisation | None = None
-                if row is not None:
-                    org = parse_org_text(row.content, "organisation")
-                elif self.settings.org_file:
-                    from liucheng.org import load_organisation
+    def org_state(self) -> tuple[Organisation | None, int | None]:
+        """The organisation in force and its stored revision (``None`` when the engine uses one
+        set explicitly, which has no revision)."""
+        org: Organisation | None = self.engine.organisation
+        stored = self.engine.stored_org
+        revision = stored.revision
+        return org, (revision if org is not None and stored.organisation is org else None)
 
-                    org = load_organisation(self.settings.org_file)
-                self._org, self._org_version, self._org_loaded = org, version, True
-                self._share_org(org)
-            self._org_next_check = time.monotonic() + self.settings.org_check_s
-        return self._org
+    def org_admin(self, caller: Caller) -> OrgAdmin:
+        """Stored-organisation imports and edits as the caller (``Engine.org_admin``: the
+        caller is the revisions' author and needs ``org.admin`` on ``org``)."""
+        return self.engine.org_admin(caller.id, groups=self._groups(caller.user))
 
-    def import_org(self, text: str, actor: str, *, rebalance: bool = False) -> list[Any]:
-        """Validate and store a new organisation version (YAML or JSON text) and hand it to the
-        engine (:meth:`Engine.set_organisation`); with ``rebalance`` the open work of everyone
-        absent now moves. Returns the re-balancing decisions."""
+    def import_org(
+        self,
+        text: str,
+        caller: Caller,
+        *,
+        rebalance: bool = False,
+        expected_revision: int | None = None,
+        comment: str | None = None,
+    ) -> OrgRevision:
+        """Validate an organisation (YAML or JSON text) and store it as the next revision of
+        the stored organisation (``OrgAdmin.import_organisation``); with ``rebalance`` the
+        open work of everyone absent now moves. Every engine on the database uses it within
+        its ``org_refresh`` interval."""
         org = parse_org_text(text, "organisation")
-        with self.db.begin() as c:
-            result = c.execute(
-                insert(api_org).values(
-                    content=text, imported_at=_dt.datetime.now(_dt.UTC), imported_by=actor
-                )
-            )
-            version = result.inserted_primary_key[0] if result.inserted_primary_key else None
-        with self._lock:
-            self._org, self._org_version, self._org_loaded = org, version, True
-            self._org_next_check = time.monotonic() + self.settings.org_check_s
-            decisions = self.engine.set_organisation(org, rebalance=rebalance)
-        return decisions
+        return self.org_admin(caller).import_organisation(
+            org,
+            comment=comment or "PUT /org",
+            expected_revision=expected_revision,
+            rebalance=rebalance,
+        )
 
-    def _share_org(self, org: Organisation | None) -> None:
-        """Hand the organisation to the engine (assignment strategies, org FEEL functions)."""
-        if org is not None:
-            self.engine.set_organisation(org)
+    def seed_org(self) -> int | None:
+        """Import ``org_file`` when the database has no stored organisation yet.
+
+        The file only seeds: once an organisation is stored (by this, ``liucheng org import``
+        or ``PUT /org``) it is the one in force and the file is ignored, so restarting a server
+        never undoes edits made through the API. Returns the revision stored, if any.
+        """
+        path = self.settings.org_file
+        if not path:
+            return None
+        admin = self.engine.org_admin(None)
+        if admin.revision:
+            log.info(
+                "org file ignored: an organisation is stored",
+                extra={"lc": {"org_file": path, "revision": admin.revision}},
+            )
+            return None
+        from liucheng.org import load_organisation
+
+        org = load_organisation(path)
+        try:
+            rev = admin.import_organisation(
+                org, comment=f"liucheng serve --org {Path(path).name}", expected_revision=0
+            )
+        except ConcurrencyError:
+            return None  # another server process seeded it at the same moment
+        return rev.revision
+
+    @staticmethod
+    def _groups(user: UserRecord) -> tuple[str, ...]:
+        return (*user.groups, ADMIN_GROUP) if user.is_admin else user.groups
 
     def view(self, caller: Caller) -> UserView:
         """The engine as the caller (its methods enforce the policy and record refusals)."""
-        extra = (*caller.user.groups, ADMIN_GROUP) if caller.user.is_admin else caller.user.groups
-        self.org()  # the engine holds the current organisation
-        return self.engine.as_user(caller.id, groups=extra)
+        return self.engine.as_user(caller.id, groups=self._groups(caller.user))
 
     def authenticate(self, secret: str) -> UserRecord:
         """The user of a bearer secret: our API/session tokens, or an OIDC JWT."""
@@ -223,8 +233,7 @@ class Services:
 
     def caller(self, user: UserRecord) -> Caller:
         """The caller for an authenticated user."""
-        extra = (*user.groups, ADMIN_GROUP) if user.is_admin else user.groups
-        principal = principal_for(self.org(), user.id, extra)
+        principal = principal_for(self.org(), user.id, self._groups(user))
         return Caller(user, principal, self._policy.is_admin(principal))
 
     # ------------------------------------------------------------------ authorisation helpers
@@ -232,6 +241,15 @@ class Services:
     def allowed(self, caller: Caller, action: Action, resource: str | TaskResource) -> bool:
         """Whether the caller may do ``action`` on ``resource``."""
         return bool(self._policy.authorize(caller.principal, action, resource))
+
+    def operable(self, caller: Caller, definition_id: str | None) -> bool:
+        """Whether the caller administers what a job or incident belongs to: its process
+        (``definitions.admin``), or — for engine-wide jobs without a definition, such as the
+        ``org-rebalance`` job organisation edits plan — the organisation (``org.admin``)."""
+        if not definition_id:
+            return self.allowed(caller, Action.ADMIN_ORG, "org")
+        key = self.key_of(definition_id)
+        return self.allowed(caller, Action.ADMIN_DEFINITIONS, f"definition:{key}")
 
     def require(self, caller: Caller, action: Action, resource: str | TaskResource) -> None:
         """Raise :class:`~liucheng.errors.AuthorizationError` unless allowed (logged)."""
@@ -383,7 +401,7 @@ class Services:
             load_registry(s.app).install(self.engine)
             self._installed = True
         self.bootstrap()
-        self.org()
+        self.seed_org()
         if self._audit_thread is None:
             self._audit_stop = False
             self._audit_thread = threading.Thread(

@@ -1,4 +1,4 @@
-"""Routes: external tasks, jobs, incidents, history, audit log, organisation."""
+"""Routes: external tasks, jobs, incidents, history, audit log (organisation: ``_r_org``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from liucheng.engine.ports import ChangeSet, ExternalTaskRecord, Page
-from liucheng.errors import EngineError, NotFoundError, ValidationError
+from liucheng.errors import EngineError, NotFoundError
 from liucheng.org import Action
 
 from ._core import Caller, Services
@@ -268,8 +268,8 @@ def unlock(task_id: Id, body: WorkerBody, caller: CallerDep, svc: ServicesDep) -
 # ---------------------------------------------------------------------------- jobs, incidents
 
 
-def _operable(svc: Services, caller: Caller, definition_id: str) -> bool:
-    return svc.allowed(caller, Action.ADMIN_DEFINITIONS, f"definition:{svc.key_of(definition_id)}")
+def _operable(svc: Services, caller: Caller, definition_id: str | None) -> bool:
+    return svc.operable(caller, definition_id)
 
 
 @router.get("/jobs", tags=["jobs"], summary="Jobs (timers, async continuations)")
@@ -395,124 +395,3 @@ def audit(
     svc.require(caller, Action.ADMIN_ORG, "audit")
     total, rows = svc.audit_entries(offset=paging.offset, limit=paging.limit, actor=actor)
     return {"items": rows, "total": total, "offset": paging.offset, "limit": paging.limit}
-
-
-# ---------------------------------------------------------------------------- organisation
-
-
-def _org(svc: Services) -> Any:
-    org = svc.org()
-    if org is None:
-        raise NotFoundError(
-            "no organisation is loaded",
-            code="org.none",
-            hint="import one with PUT /api/v1/org or start the server with an org file",
-        )
-    return org
-
-
-@router.get("/org", tags=["organisation"], summary="Organisation summary")
-def org_summary(caller: CallerDep, svc: ServicesDep) -> Any:
-    org = _org(svc)
-    return {
-        "people": len(org.people),
-        "departments": len(org.departments),
-        "roles": len(org.roles),
-        "groups": len(org.groups),
-        "calendars": sorted(org.calendars),
-        "processes": sorted(org.processes),
-        "timezone": org.timezone,
-    }
-
-
-@router.get("/org/{part}", tags=["organisation"], summary="People, departments, roles...")
-def org_list(
-    part: Annotated[str, Path(pattern="^(people|departments|roles|groups|processes)$")],
-    caller: CallerDep,
-    svc: ServicesDep,
-    paging: PagingDep,
-) -> Any:
-    items = [jsonable(x) for x in getattr(_org(svc), part).values()]
-    return page_of(items, paging, ("id", "name"), default="id")
-
-
-@router.get("/org/{part}/{item_id}", tags=["organisation"], summary="One person, role...")
-def org_item(
-    part: Annotated[str, Path(pattern="^(people|departments|roles|groups|processes)$")],
-    item_id: Id,
-    caller: CallerDep,
-    svc: ServicesDep,
-) -> Any:
-    item = getattr(_org(svc), part).get(item_id)
-    if item is None:
-        raise NotFoundError(f"{part} '{item_id}' does not exist", code="org.not_found")
-    return jsonable(item)
-
-
-@router.get("/calendars", tags=["organisation"], summary="Business calendars")
-def calendars(caller: CallerDep, svc: ServicesDep, paging: PagingDep) -> Any:
-    org = _org(svc)
-    items = [{"name": n, **jsonable(c.to_dict())} for n, c in org.calendars.items()]
-    return page_of(items, paging, ("name",), default="name")
-
-
-@router.put(
-    "/org",
-    tags=["organisation"],
-    summary="Import an organisation (YAML or JSON, self-contained)",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/yaml": {"schema": {"type": "string"}},
-                "application/json": {"schema": {"type": "object"}},
-            },
-        }
-    },
-)
-async def import_org(
-    request: Request,
-    caller: CallerDep,
-    svc: ServicesDep,
-    rebalance: Annotated[
-        bool, Query(description="move the open work of everyone absent in the new version")
-    ] = False,
-) -> Any:
-    """Stores a new organisation version and hands it to the engine
-    (``Engine.set_organisation``); every server process picks it up within ``org_check_s``."""
-    svc.require(caller, Action.ADMIN_ORG, "org")
-    body = await request.body()
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ValidationError("the organisation must be UTF-8 text", code="org.encoding") from None
-    decisions = await run_in_threadpool(
-        lambda: svc.import_org(text, caller.id, rebalance=rebalance)
-    )
-    org = svc.org()
-    return {
-        "people": len(org.people) if org else 0,
-        "departments": len(org.departments) if org else 0,
-        "imported": True,
-        "rebalanced": [jsonable(_decision(d)) for d in decisions],
-    }
-
-
-class RebalanceBody(BaseModel):
-    """Whose open work to move (omitted: everyone absent now)."""
-
-    person: str | None = Field(default=None, min_length=1, max_length=200)
-
-
-def _decision(d: Any) -> Any:
-    to_dict = getattr(d, "to_dict", None)
-    return to_dict() if callable(to_dict) else d
-
-
-@router.post("/org/rebalance", tags=["organisation"], summary="Re-balance open work")
-def rebalance_work(body: RebalanceBody, caller: CallerDep, svc: ServicesDep) -> Any:
-    """Moves the open tasks of everyone absent now (or all of ``person``'s) with each task's
-    assignment strategy (``Engine.rebalance``; an ``assignment`` history record each)."""
-    svc.require(caller, Action.ADMIN_ORG, "org")
-    decisions = svc.view(caller).rebalance(body.person)
-    return {"items": [jsonable(_decision(d)) for d in decisions], "total": len(decisions)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -112,6 +113,14 @@ def start_instance(body: StartBody, caller: CallerDep, svc: ServicesDep) -> Any:
     return {"id": pid, "key": key, "ended": rec is None}
 
 
+def _query_value(raw: str) -> Any:
+    """A variable value from a query string: JSON when it parses, else the text itself."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
 @router.get("/process-instances", tags=["process instances"], summary="Live process instances")
 def list_instances(
     *,
@@ -123,7 +132,25 @@ def list_instances(
     definition_id: Annotated[str | None, Query(max_length=400)] = None,
     root_id: Annotated[str | None, Query(max_length=200)] = None,
     has_incident: bool | None = None,
+    variable_name: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="with variable_value")
+    ] = None,
+    variable_value: Annotated[
+        str | None,
+        Query(max_length=4000, description='JSON value (5, true, "x") or plain text'),
+    ] = None,
 ) -> Any:
+    """Filters combine; ``variable_name``/``variable_value`` keep the instances whose
+    process-level variable equals the value (``Engine.instances_with_variable``)."""
+    with_var: set[str] | None = None
+    if (variable_name is None) != (variable_value is None):
+        raise ValidationError(
+            "give both 'variable_name' and 'variable_value'", code="input.invalid"
+        )
+    if variable_name is not None and variable_value is not None:
+        with_var = set(
+            svc.engine.instances_with_variable(variable_name, _query_value(variable_value))
+        )
     filters: dict[str, Any] = {}
     for name, value in (
         ("key", key),
@@ -138,6 +165,7 @@ def list_instances(
         for r in svc.engine.instances(**filters)
         if instance_visible(svc, caller, r.key)
         and (has_incident is None or r.has_incident == has_incident)
+        and (with_var is None or r.id in with_var)
     ]
     return page_of(rows, paging, ("started_at", "key", "business_key", "id"), default="started_at")
 
@@ -316,13 +344,29 @@ class MessageBody(BaseModel):
     variables: Vars = Field(default_factory=dict)
     instance_id: str | None = Field(default=None, max_length=200)
     ttl_seconds: int | None = Field(default=None, ge=1, le=30 * 86400)
+    all: bool = Field(
+        default=False,
+        description="deliver to every matching subscription (no buffering; none matching: 422)",
+    )
 
 
 @router.post("/messages", tags=["events"], summary="Correlate a message")
 def correlate(body: MessageBody, caller: CallerDep, svc: ServicesDep) -> Any:
+    """``Engine.correlate_message`` (first match, or buffered for ``ttl_seconds``), or with
+    ``all`` ``Engine.correlate_message_all``."""
     svc.require(caller, Action.START_PROCESS, f"message:{body.name}")
     if body.instance_id is not None:
         live_instance(svc, caller, body.instance_id)
+    if body.all:
+        if body.ttl_seconds:
+            raise ValidationError(
+                "'ttl_seconds' buffers a message for one receiver: not with 'all'",
+                code="input.invalid",
+            )
+        ids = svc.engine.correlate_message_all(
+            body.name, body.correlation_key, body.variables, instance_id=body.instance_id
+        )
+        return {"instance_ids": ids, "instance_id": ids[0] if ids else None, "buffered": False}
     iid = svc.engine.correlate_message(
         body.name,
         body.correlation_key,

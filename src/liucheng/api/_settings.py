@@ -19,8 +19,8 @@ class Settings:
 
     Attributes:
         database: Database URL (SQLite file by default; ``postgresql://…`` for production).
-        org_file: Organisation file (YAML/CSV) loaded at start when no organisation was
-            imported through the API yet.
+        org_file: Organisation file (YAML/CSV) imported at start as the first stored revision
+            when the database has no stored organisation yet (ignored otherwise).
         policy_file: Authorisation policy (YAML, see docs/org.md); administrators always include
             the users flagged ``is_admin``.
         policy: The policy as a mapping (instead of ``policy_file``).
@@ -47,8 +47,8 @@ class Settings:
         app: ``module:registry`` (a ``liucheng.jobs.Registry``) installed on the engine at
             start: service handlers and setup hooks (SLA registrations, forms in code), the same
             as ``liucheng worker --app``.
-        org_check_s: How often (seconds) a server process checks whether another process
-            imported a new organisation version (0: on every request).
+        org_check_s: How often (seconds) the server's engine looks whether a newer
+            organisation revision was stored (``Engine(org_refresh=...)``; 0: on every use).
     """
 
     database: str = "sqlite:///liucheng.db"
