@@ -92,3 +92,64 @@ def test_log_fitness_aggregates_raw_costs() -> None:
     total_cost = sum(a.cost * n for a, n in zip(res.variants, [3, 1], strict=True) if a)
     total_bwc = sum(a.bwc * n for a, n in zip(res.variants, [3, 1], strict=True) if a)
     assert res.log_fitness == pytest.approx(1 - total_cost / total_bwc)
+
+
+def test_many_deviations_widen_the_cost_bound() -> None:
+    # nothing fits: 3 log moves plus the cheapest model run (a, b, silent end) as model moves;
+    # the programme has to widen its cost bound several times (0, 1, 3, then 7 deviations)
+    log = make_log([["x", "y", "z"], ["a", "x", "y", "c", "z", "d"]])
+    res = align(log, _choice_net())
+    none_fit, some_fit = res.variants
+    assert none_fit is not None and none_fit.cost == 5 * MOVE_COST + 1
+    assert none_fit.moves.count((None, "a")) == 1
+    assert some_fit is not None and some_fit.cost == 3 * MOVE_COST
+    assert [m for m in some_fit.moves if m[0] is not None and m[1] is not None] == [
+        ("a", "a"),
+        ("c", "c"),
+        ("d", "d"),
+    ]
+
+
+def test_state_space_tables_by_hand() -> None:
+    from liucheng.analytics.mining.alignments import StateSpace
+
+    net = _choice_net()  # source -a-> p -(b|c)-> q -(d|tau)-> sink
+    space = StateSpace(net)
+    src = space.initial
+    ((p, _, _),) = space.successors(src)
+    q = space.successors(p)[0][0]
+    snk = space.final
+    assert space.dvis is not None and space.dtau is not None and space.reach is not None
+    assert [space.dvis[m] for m in (src, p, q, snk)] == [2, 1, 0, 0]
+    assert [space.dtau[m] for m in (src, p, q, snk)] == [0, 0, 0, 0]
+    code = space.code
+    assert space.reach[src] == sum(1 << code[a] for a in "abcd")
+    assert space.reach[q] == 1 << code["d"]
+    assert space.reach[snk] == 0
+
+
+def test_unsafe_net_falls_back_to_token_counts() -> None:
+    from liucheng.analytics.mining.alignments import StateSpace
+
+    # unit arcs, but b puts a second token into p: the bit-set encoding must give way
+    net = PetriNet()
+    src, p, q, r, snk = (net.add_place(n) for n in ("source", "p", "q", "r", "sink"))
+    for label, ins, outs in (
+        ("a", [src], [p, q]),
+        ("b", [q], [p]),
+        ("c", [p], [r]),
+        ("d", [p, r], [snk]),
+    ):
+        t = net.add_transition(label)
+        for i in ins:
+            net.arc_in(i, t)
+        for o in outs:
+            net.arc_out(t, o)
+    net.initial = {src: 1}
+    net.final = {snk: 1}
+    assert StateSpace(net).bits is False
+    res = align(make_log([["a", "b", "c", "d"], ["a", "c", "d"]]), net)
+    fits, skips_b = res.variants
+    assert fits is not None and fits.cost == 0
+    assert skips_b is not None and skips_b.cost == MOVE_COST
+    assert (None, "b") in skips_b.moves

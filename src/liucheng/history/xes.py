@@ -1,6 +1,11 @@
 """XES (IEEE 1849) event logs: a streaming reader and a writer.
 
-The reader feeds the file (plain or gzip) in 1 MiB blocks to an lxml parser whose *target*
+Files in the usual one-element-per-line layout are read by the vectorised reader in
+:mod:`._xes_fast` (polars splits the lines in Rust); it builds the same frame as the lxml reader
+below and hands over to it whenever it cannot prove the layout, or a value is bad (so errors
+still come with their line).
+
+The lxml reader feeds the file (plain or gzip) in 1 MiB blocks to an lxml parser whose *target*
 receives one callback per element, so no element tree is ever built. Attribute values are
 collected as text into per-chunk column lists and turned into typed polars columns every
 :data:`CHUNK_EVENTS` events; Python holds at most one chunk of strings at a time. The parser
@@ -13,6 +18,7 @@ import gzip
 import io
 import math
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, cast
@@ -33,6 +39,7 @@ from ._schema import (
     finalize,
     parse_timestamps,
 )
+from ._xes_fast import NotFastPath, pivot, scan_xes
 
 __all__ = ["CHUNK_EVENTS", "read_xes", "write_xes"]
 
@@ -143,10 +150,17 @@ class _XesTarget:
             xes_type = self._types[tag]
             # Lists and containers have no value of their own; their members are not columns.
             if key is not None and xes_type not in ("list", "container"):
+                value = attrib.get("value")
+                if value is not None and "&#38;" in value:
+                    # libxml2 without entity substitution hands '&' over as "&#38;" (and a
+                    # literal "&#38;" as "&#38;#38;"): undo it.
+                    value = value.replace("&#38;", "&")
+                if "&#38;" in key:
+                    key = key.replace("&#38;", "&")
                 if parent == _EVENT:
-                    self._events.add(key, xes_type, self._row, attrib.get("value"))
+                    self._events.add(key, xes_type, self._row, value)
                 elif parent == _TRACE:
-                    self.traces.add(key, xes_type, self.trace_count, attrib.get("value"))
+                    self.traces.add(key, xes_type, self.trace_count, value)
             # Nested attribute children (lists, containers, meta-attributes) are skipped.
             stack.append(_OTHER)
         elif kind == _EVENT:
@@ -180,24 +194,30 @@ class _XesTarget:
 class _Converter:
     """Turns text columns into typed polars columns; remembers where each chunk starts."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, *, locate: bool = True) -> None:
         self.source = source
         self.chunks: list[pl.DataFrame] = []
         self.offset = 0
         self.text_keys: set[str] = set()
+        self.locate = locate
+
+    def convert(self, key: str, xes_type: str, s: pl.Series) -> pl.Series:
+        """Typed column of event attribute ``key`` (text of the current chunk)."""
+        if xes_type == "string":
+            self.text_keys.add(key)
+        return self.typed(key, xes_type, s, "event", self.offset)
 
     def chunk(self, cols: _Columns, event_trace: list[int], height: int) -> None:
-        def convert(key: str, xes_type: str, s: pl.Series) -> pl.Series:
-            if xes_type == "string":
-                self.text_keys.add(key)
-            return self.typed(key, xes_type, s, "event", self.offset)
+        frame = cols.frame(height, self.convert)
+        self.add(frame, pl.Series("_trace", event_trace, dtype=pl.Int64), height)
 
-        frame = cols.frame(height, convert)
+    def add(self, frame: pl.DataFrame, event_trace: pl.Series, height: int) -> None:
+        """Append a chunk of typed event columns with each event's trace number."""
         # An attribute literally named like a core column keeps its value under "attr:<key>".
         clash = {c: f"attr:{c}" for c in frame.columns if c in _CORE_NAMES}
         name_map = {**clash, **{k: v for k, v in _EVENT_KEYS.items() if k in frame.columns}}
         frame = frame.rename(name_map).with_columns(
-            pl.Series("_trace", event_trace, dtype=pl.Int64),
+            event_trace.alias("_trace"),
             pl.int_range(self.offset, self.offset + height, dtype=pl.Int64).alias(EVENT_INDEX),
         )
         if TIMESTAMP in frame.columns and frame.schema[TIMESTAMP] != UTC_DATETIME:
@@ -223,7 +243,7 @@ class _Converter:
             row = int(exc.details.get("row", 0)) + offset
             exc.details[f"{scope}_index"] = row
             exc.file = self.source
-            exc.line = _locate(self.source, scope, row)
+            exc.line = _locate(self.source, scope, row) if self.locate else None
             raise
         return s
 
@@ -277,6 +297,9 @@ def read_xes(path: str | Path) -> pl.DataFrame:
     """
     path = Path(path)
     source = str(path)
+    fast = _read_fast(path, source)
+    if fast is not None:
+        return fast
     conv = _Converter(source)
     target = _XesTarget(conv.chunk)
     parser = etree.XMLParser(
@@ -316,7 +339,44 @@ def read_xes(path: str | Path) -> pl.DataFrame:
             file=source,
             line=1,
         )
-    return _assemble(conv, target)
+    traces = target.traces.frame(
+        target.trace_count,
+        lambda k, t, s: conv.typed(k, t, s, "trace", 0),
+    )
+    return _assemble(conv, traces)
+
+
+def _read_fast(path: Path, source: str) -> pl.DataFrame | None:
+    """The frame by the vectorised reader (:mod:`._xes_fast`), or ``None`` when the file's
+    layout (or a bad value) needs the lxml reader, which then also gives the exact error."""
+    try:
+        rows = scan_xes(path)
+        conv = _Converter(source, locate=False)
+        columns = pivot(rows.take_events(), rows.n_events, rows.xtypes)
+        # Typing (dates above all) is per column and polars releases the GIL: two at a time.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            typed = list(
+                pool.map(lambda kc: conv.convert(kc[0], kc[1][1], kc[1][0]), columns.items())
+            )
+        events = pl.DataFrame(typed, height=rows.n_events) if typed else None
+        conv.add(
+            events if events is not None else pl.DataFrame(height=rows.n_events),
+            rows.event_trace,
+            rows.n_events,
+        )
+        tcols = pivot(rows.traces, rows.n_traces, rows.xtypes)
+        traces = [conv.typed(k, t, c, "trace", 0) for k, (c, t) in tcols.items()]
+        frame = _assemble(
+            conv,
+            pl.DataFrame(traces, height=rows.n_traces)
+            if traces
+            else pl.DataFrame(height=rows.n_traces),
+        )
+    except (NotFastPath, EventLogError, pl.exceptions.PolarsError):
+        return None
+    except (OSError, EOFError, gzip.BadGzipFile):
+        return None  # the lxml path reports unreadable files
+    return frame
 
 
 def _blocks(fh: IO[bytes]) -> Iterator[bytes]:
@@ -327,7 +387,9 @@ def _blocks(fh: IO[bytes]) -> Iterator[bytes]:
         yield block
 
 
-def _assemble(conv: _Converter, target: _XesTarget) -> pl.DataFrame:
+def _assemble(conv: _Converter, traces: pl.DataFrame) -> pl.DataFrame:
+    if conv.chunks and conv.chunks[0].height == 0 and len(conv.chunks) == 1:
+        conv.chunks = []
     if conv.chunks:
         events = pl.concat(conv.chunks, how="diagonal_relaxed")
     else:
@@ -344,10 +406,6 @@ def _assemble(conv: _Converter, target: _XesTarget) -> pl.DataFrame:
         events = events.with_columns(
             parse_timestamps(events.get_column(TIMESTAMP), what="time:timestamp")
         )
-    traces = target.traces.frame(
-        target.trace_count,
-        lambda k, t, s: conv.typed(k, t, s, "trace", 0),
-    )
     rename = {c: (CASE_ID if c == "concept:name" else f"case:{c}") for c in traces.columns}
     traces = traces.rename(rename)
     if CASE_ID not in traces.columns:

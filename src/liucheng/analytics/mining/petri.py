@@ -104,13 +104,18 @@ class PetriNet:
 def to_petri_net(tree: ProcessTree, *, reduce: bool = True) -> PetriNet:
     """Convert a process tree into a sound, safe workflow net.
 
-    Every node gets an entry and an exit place. Choices share them among the children;
-    sequences chain them; concurrency and loops are wrapped by silent split/join (enter/exit)
-    transitions, so that no block can ever be re-entered through a place shared with a sibling.
+    The construction and the simplification follow pm4py's ``convert_to_petri_net`` rule for
+    rule (sequences chain places, choices share them, concurrency gets silent split/join
+    transitions, a loop ``*(do, redo)`` gets silent enter, exit and back transitions, and a
+    silent start/end transition is added when the tree starts/ends with a choice, concurrency
+    or loop), so that the *same* tree gives the *same* net: token replay is a heuristic whose
+    figures depend on where the silent transitions are, and comparing with the reference tool
+    is only meaningful on equal nets.
 
     Args:
         tree: The process tree.
-        reduce: Remove redundant silent transitions (:func:`reduce_silent`).
+        reduce: Remove redundant silent transitions (pm4py's single-entry / single-exit
+            reduction, see :func:`_reduce_simple`).
 
     Returns:
         The net, with one token in the source place initially and in the sink place finally.
@@ -118,10 +123,132 @@ def to_petri_net(tree: ProcessTree, *, reduce: bool = True) -> PetriNet:
     net = PetriNet()
     source = net.add_place("source")
     sink = net.add_place("sink")
-    _build(net, tree, source, sink)
+    first, last = source, sink
+    if _tau_mandatory(tree, 0):
+        first = net.add_place()
+        t = net.add_transition(None)
+        net.arc_in(source, t)
+        net.arc_out(t, first)
+    if _tau_mandatory(tree, -1):
+        last = net.add_place()
+        t = net.add_transition(None)
+        net.arc_in(last, t)
+        net.arc_out(t, sink)
+    _build(net, tree, first, last)
     net.initial = {source: 1}
     net.final = {sink: 1}
-    return reduce_silent(net) if reduce else net
+    return _reduce_simple(net) if reduce else net
+
+
+def _ends_with_loop(tree: ProcessTree, side: int) -> bool:
+    """A loop at the left (``side`` 0) or right (-1) end of the tree (pm4py's checks)."""
+    node = tree
+    if node.operator is Operator.LOOP:
+        return True
+    while node.children:
+        node = node.children[side]
+        if node.operator is Operator.LOOP:
+            return True
+    return False
+
+
+def _tau_mandatory(tree: ProcessTree, side: int) -> bool:
+    return tree.operator in (Operator.XOR, Operator.PARALLEL) or _ends_with_loop(tree, side)
+
+
+def _reduce_simple(net: PetriNet) -> PetriNet:
+    """pm4py's ``apply_simple_reduction``: merge single-entry / single-exit silent transitions.
+
+    Single entry: a silent transition ``t`` with one input place ``p`` that has exactly one
+    producer ``u`` and no consumer but ``t`` disappears with ``p``; ``u`` then feeds ``t``'s
+    output places. Single exit is the mirror image. Places left without producers (consumers)
+    that are not the source (sink) are dropped.
+    """
+    trans = [Transition(t.name, t.label, list(t.inputs), list(t.outputs)) for t in net.transitions]
+    alive = [True] * len(trans)
+    dead_places: set[int] = set()
+
+    def users() -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+        cons: dict[int, list[int]] = {}
+        prod: dict[int, list[int]] = {}
+        for i, t in enumerate(trans):
+            if alive[i]:
+                for p, _ in t.inputs:
+                    cons.setdefault(p, []).append(i)
+                for p, _ in t.outputs:
+                    prod.setdefault(p, []).append(i)
+        return cons, prod
+
+    def merge(arcs: list[tuple[int, int]], extra: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        out = dict(arcs)
+        for p, w in extra:
+            out[p] = out.get(p, 0) + w  # pm4py adds a second arc: the weights add up
+        return list(out.items())
+
+    def single_entry() -> bool:
+        cons, prod = users()
+        for i, t in enumerate(trans):
+            if not alive[i] or t.label is not None or len(t.inputs) != 1:
+                continue
+            p = t.inputs[0][0]
+            if len(prod.get(p, ())) != 1 or cons.get(p) != [i] or t.inputs[0][1] != 1:
+                continue
+            (u,) = prod[p]
+            if u == i or dict(trans[u].outputs).get(p) != 1:
+                continue
+            alive[i] = False
+            dead_places.add(p)
+            trans[u].outputs = merge([a for a in trans[u].outputs if a[0] != p], t.outputs)
+            return True
+        return False
+
+    def single_exit() -> bool:
+        cons, prod = users()
+        for i, t in enumerate(trans):
+            if not alive[i] or t.label is not None or len(t.outputs) != 1:
+                continue
+            q = t.outputs[0][0]
+            if len(cons.get(q, ())) != 1 or prod.get(q) != [i] or t.outputs[0][1] != 1:
+                continue
+            (u,) = cons[q]
+            if u == i or dict(trans[u].inputs).get(q) != 1:
+                continue
+            alive[i] = False
+            dead_places.add(q)
+            trans[u].inputs = merge([a for a in trans[u].inputs if a[0] != q], t.inputs)
+            return True
+        return False
+
+    changed = True
+    while changed:
+        changed = False
+        while single_entry():
+            changed = True
+        while single_exit():
+            changed = True
+    cons, prod = users()
+    used = [
+        p
+        for p in range(len(net.places))
+        if p not in dead_places
+        and (p in cons or p in net.final)
+        and (p in prod or p in net.initial)
+    ]
+    new_index = {p: k for k, p in enumerate(used)}
+    out = PetriNet(places=[net.places[p] for p in used])
+    for i, t in enumerate(trans):
+        if alive[i]:
+            out.transitions.append(
+                Transition(
+                    t.name,
+                    t.label,
+                    [(new_index[p], w) for p, w in t.inputs if p in new_index],
+                    [(new_index[p], w) for p, w in t.outputs if p in new_index],
+                )
+            )
+    out.initial = {new_index[p]: n for p, n in net.initial.items()}
+    out.final = {new_index[p]: n for p, n in net.final.items()}
+    return out
 
 
 def reduce_silent(net: PetriNet) -> PetriNet:
@@ -190,6 +317,7 @@ def reduce_silent(net: PetriNet) -> PetriNet:
 
 
 def _build(net: PetriNet, node: ProcessTree, entry: int, exit_: int) -> None:
+    """Add ``node`` between the places ``entry`` and ``exit_`` (pm4py's construction)."""
     if node.operator is None:
         t = net.add_transition(node.label)
         net.arc_in(entry, t)
@@ -216,16 +344,27 @@ def _build(net: PetriNet, node: ProcessTree, entry: int, exit_: int) -> None:
             net.arc_in(b, join)
             _build(net, kid, a, b)
     elif node.operator is Operator.LOOP:
+        # entry -enter-> start -do-> mid -exit-> exit_; mid -redo-> back -loop-> start
+        start = net.add_place()
         enter = net.add_transition(None)
-        leave = net.add_transition(None)
-        start, end = net.add_place(), net.add_place()
         net.arc_in(entry, enter)
         net.arc_out(enter, start)
-        net.arc_in(end, leave)
-        net.arc_out(leave, exit_)
-        _build(net, kids[0], start, end)
+        back_t = net.add_transition(None)
+        if len(kids) == 1:
+            _build(net, kids[0], start, exit_)
+            net.arc_in(exit_, back_t)
+            net.arc_out(back_t, start)
+            return
+        mid = net.add_place()
+        _build(net, kids[0], start, mid)
+        back = net.add_place()
         for kid in kids[1:]:
-            _build(net, kid, end, start)
+            _build(net, kid, mid, back)
+        leave = net.add_transition(None)
+        net.arc_in(mid, leave)
+        net.arc_out(leave, exit_)
+        net.arc_in(back, back_t)
+        net.arc_out(back_t, start)
     else:  # pragma: no cover - exhaustive enum
         raise MiningError(f"unknown process-tree operator {node.operator}")
 

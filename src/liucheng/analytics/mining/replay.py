@@ -151,6 +151,11 @@ class Replayer:
             tuple[tuple[tuple[int, int], ...], str],
             tuple[tuple[tuple[int, int], ...], tuple[int, int, int, bool]],
         ] = {}
+        self._ids: dict[tuple[tuple[int, int], ...], int] = {}
+        self._states: list[tuple[tuple[int, int], ...]] = []
+        self._steps: dict[tuple[int, str], tuple[int, int, int, int, bool]] = {}
+        self._ends: dict[int, tuple[int, int, int, int, dict[str, int]]] = {}
+        self._initial = self._intern(dict(net.initial))
 
     def _shortest_hidden_paths(self) -> list[dict[int, list[int]]]:
         net = self.net
@@ -179,7 +184,11 @@ class Replayer:
     # -- marking helpers (dict insertion order mirrors pm4py's Counter markings)
 
     def enabled(self, m: dict[int, int], t: int) -> bool:
-        return all(m.get(p, 0) >= w for p, w in self.inputs[t])
+        # a plain loop: this is the replay's innermost call (no generator per check)
+        for p, w in self.inputs[t]:  # noqa: SIM110
+            if m.get(p, 0) < w:
+                return False
+        return True
 
     def fire(self, m: dict[int, int], t: int) -> None:
         for p, w in self.inputs[t]:
@@ -219,7 +228,7 @@ class Replayer:
             g = z % len(groups)
             for _ in range(j[g], len(groups[g])):
                 t3 = groups[g][j[g]]
-                if t3 != t and self.enabled(m, t3) and t3 not in visited:
+                if t3 != t and t3 not in visited and self.enabled(m, t3):
                     self.fire(m, t3)
                     fired.append(t3)
                     visited.add(t3)
@@ -247,7 +256,8 @@ class Replayer:
             for group in groups:
                 for t4 in group:
                     if t4 != t and t4 not in visited:
-                        if not self.enabled(m, t4):
+                        # (the depth test of the callee, done here to spare the call)
+                        if depth + 1 < _MAX_REC_DEPTH_HIDDEN and not self.enabled(m, t4):
                             self._apply_hidden(t4, m, depth + 1, visited, fired)
                         if self.enabled(m, t4):
                             self.fire(m, t4)
@@ -292,23 +302,37 @@ class Replayer:
         self.fire(m, t)
         return missing, consumed, produced, problem
 
-    def replay(self, trace: tuple[str, ...]) -> TraceReplay:
+    # -- replay on interned states: a state is a marking with its insertion order, and the
+    # outcome of an event (and of the end of a trace) depends only on the state, so each
+    # (state, activity) is worked out once and a trace is a walk over integer state ids
+
+    def _intern(self, m: dict[int, int]) -> int:
+        items = tuple(m.items())
+        sid = self._ids.get(items)
+        if sid is None:
+            sid = len(self._states)
+            self._ids[items] = sid
+            self._states.append(items)
+        return sid
+
+    def _step(self, sid: int, a: str) -> tuple[int, int, int, int, bool]:
+        key = (sid, a)
+        hit = self._steps.get(key)
+        if hit is None:
+            m = dict(self._states[sid])
+            out = self._advance(m, a)
+            hit = (self._intern(m), *out)
+            self._steps[key] = hit
+        return hit
+
+    def _finish(self, sid: int) -> tuple[int, int, int, int, dict[str, int]]:
+        """End of a trace in state ``sid``: consumed, produced, missing, remaining, reached."""
+        hit = self._ends.get(sid)
+        if hit is not None:
+            return hit
         net = self.net
-        m: dict[int, int] = dict(net.initial)
-        produced = sum(net.initial.values())
-        consumed = missing = 0
-        problems: list[str] = []
-        unknown: list[str] = []
-        for a in trace:
-            if a not in self.trans_map:
-                unknown.append(a)
-                continue
-            mi, co, pr, problem = self.advance(m, a)
-            missing += mi
-            consumed += co
-            produced += pr
-            if problem:
-                problems.append(a)
+        m = dict(self._states[sid])
+        consumed = produced = missing = 0
         final = net.final
         for _ in range(_MAX_IT_FINAL):
             if set(final) <= set(m):
@@ -341,6 +365,33 @@ class Replayer:
         for p, n in final.items():
             consumed += n
             missing += max(0, n - m.get(p, 0))
+        hit = (consumed, produced, missing, remaining, reached)
+        self._ends[sid] = hit
+        return hit
+
+    def replay(self, trace: tuple[str, ...]) -> TraceReplay:
+        """Replay one trace from the initial marking, with the final clean-up."""
+        net = self.net
+        sid = self._initial
+        produced = sum(net.initial.values())
+        consumed = missing = 0
+        problems: list[str] = []
+        unknown: list[str] = []
+        trans_map, step = self.trans_map, self._step
+        for a in trace:
+            if a not in trans_map:
+                unknown.append(a)
+                continue
+            sid, mi, co, pr, problem = step(sid, a)
+            missing += mi
+            consumed += co
+            produced += pr
+            if problem:
+                problems.append(a)
+        co, pr, mi, remaining, reached = self._finish(sid)
+        consumed += co
+        produced += pr
+        missing += mi
         fit = missing == 0 and remaining == 0
         if consumed > 0 and produced > 0:
             fitness = 0.5 * (1.0 - missing / consumed) + 0.5 * (1.0 - remaining / produced)
@@ -348,7 +399,7 @@ class Replayer:
             fitness = 1.0
         return TraceReplay(
             fit, fitness, missing, consumed, remaining, produced,
-            tuple(problems), tuple(unknown), reached,
+            tuple(problems), tuple(unknown), dict(reached),
         )  # fmt: skip
 
 
