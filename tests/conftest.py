@@ -41,9 +41,8 @@ def shared_dir() -> Path:
 PG_ADMIN_URL = os.environ.get("LIUCHENG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database URL (SQLAlchemy form); dropped afterwards.
+def fresh_pg_database(prefix: str = "lc_test") -> Iterator[str]:
+    """Create a fresh, empty PostgreSQL database, yield its URL (SQLAlchemy form), drop it after.
 
     Skips when no server answers, except when ``CI=true``: then it fails, so CI never silently
     loses the PostgreSQL tests.
@@ -59,7 +58,7 @@ def pg_url() -> Iterator[str]:
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-    name = f"lc_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
@@ -68,6 +67,12 @@ def pg_url() -> Iterator[str]:
     finally:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin2:
             admin2.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database URL (see :func:`fresh_pg_database`)."""
+    yield from fresh_pg_database()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -1,16 +1,28 @@
-"""BPMN simulation benchmark: Liucheng's engine-driven simulator next to Prosimos; JSON lines.
+"""BPMN simulation benchmark: Liucheng's simulator next to Prosimos, side by side; JSON lines.
 
-    .venv/bin/python bench/simulation/bench_bpmn.py [--cases 10000 100000] [--no-prosimos]
+    .venv/bin/python bench/simulation/bench_bpmn.py [--cases 10000 100000] [--models desk callcentre]
+        [--executors compiled engine engine-full] [--no-prosimos]
+        [--prosimos-venv /tmp/prosimos-venv [--install-prosimos]]
 
-The model is a multi-step service desk with plain tasks, exclusive gateways (branching
-probabilities, a rework loop) and weekday resource calendars, written as a Prosimos 2.x model
-and parameter file; Liucheng reads the same two files (``read_prosimos``), so both simulators
-run the same model and scenario. Prosimos is a bench-only peer (``pip install prosimos`` into
-the venv). Liucheng runs twice: ``engine`` drives the real engine for every command,
-``compiled`` the compiled token runner (same semantics and, for the same seed, the same log;
-used automatically for models this simple). Throughput is per CPU-second: simulated events (start + complete of every activity
-instance, as in the logs both write) and activity instances. Statistical equality is shown by
-the cycle-time mean (Liucheng: mean and 95 % interval over replications) and quantiles of both.
+Models: ``desk``, a multi-step service desk with plain tasks, exclusive gateways (branching
+probabilities, a rework loop) and weekday resource calendars, written here as a Prosimos 2.x
+model and parameter file; ``callcentre``, the shared M/M/14 call centre
+(``$LIUCHENG_SHARED/bench/simulation``). Liucheng reads the same two files (``read_prosimos``),
+so both simulators run the same model and scenario.
+
+Prosimos is a bench-only peer. It pins old polars/pyarrow, so it does not go into the project's
+venv: ``--prosimos-venv DIR`` runs it with ``DIR/bin/python`` in a subprocess (its CPU time is
+measured inside that process, around ``run_simulation`` only); ``--install-prosimos`` creates
+that venv and installs ``prosimos==2.1.0`` into it when missing. Without ``--prosimos-venv`` it
+is imported in-process if installed, else skipped.
+
+Liucheng executors: ``engine`` (the real engine in its lean in-memory mode, every command),
+``engine-full`` (the real engine with its durable per-command bookkeeping: the engine path
+before the lean mode), ``compiled`` (the compiled token runner, same log for the same seed).
+Throughput is per CPU-second: simulated events (start + complete of every activity instance,
+as in the logs both write) and activity instances. Statistical equality: cycle-time mean
+(Liucheng: mean and 95 % interval over replications), quantiles, and the KS statistic and
+relative EMD between the two cycle-time samples.
 """
 
 from __future__ import annotations
@@ -19,6 +31,9 @@ import argparse
 import csv
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,6 +42,20 @@ from typing import Any
 import numpy as np
 
 from liucheng.simulation import read_prosimos, simulate
+
+SHARED = Path(os.environ.get("LIUCHENG_SHARED", Path(__file__).resolve().parents[3] / "shared"))
+CALLCENTRE = SHARED / "bench" / "simulation"
+PROSIMOS = "prosimos==2.1.0"
+# Runs in the Prosimos venv: CPU time of run_simulation only, as one JSON line.
+_PROSIMOS_RUNNER = """
+import json, sys, time
+from prosimos.simulation_engine import run_simulation
+model, params, cases, stats, log = sys.argv[1:6]
+t0 = time.process_time()
+run_simulation(model, params, int(cases), stats, log,
+               starting_at="2026-01-05T00:00:00.000000+00:00")
+print(json.dumps({"cpu": time.process_time() - t0}))
+"""
 
 MODEL = """<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs"
@@ -147,7 +176,7 @@ def _quantiles(values: np.ndarray[Any, Any]) -> dict[str, float]:
 
 
 def run_liucheng(
-    model: Path, params: Path, cases: int, replications: int, executor: str
+    name: str, model: Path, params: Path, cases: int, replications: int, executor: str
 ) -> np.ndarray[Any, Any]:
     scenario = read_prosimos(params, cases=cases, start=dt.datetime(2026, 1, 5), model=str(model))
     scenario = scenario.model_copy(update={"seed": 1, "replications": replications})
@@ -158,7 +187,7 @@ def run_liucheng(
     est = result.estimate("cycle_time.mean")
     cycle = result.cycle_times()
     emit(
-        figure="simulation.bpmn.service_desk",
+        figure=f"simulation.bpmn.{name}",
         engine=f"liucheng-{result.runs[0].executor}",
         cases=cases,
         replications=replications,
@@ -175,14 +204,42 @@ def run_liucheng(
     return cycle
 
 
-def run_prosimos(model: Path, params: Path, cases: int, out: Path) -> np.ndarray[Any, Any] | None:
-    try:
-        from prosimos.simulation_engine import run_simulation  # type: ignore[import-not-found]
-    except ImportError as exc:
-        emit(figure="simulation.bpmn.service_desk", engine="prosimos", skipped=str(exc))
+def _prosimos_python(venv: Path, install: bool) -> str | None:
+    """The Prosimos venv's interpreter (created and filled when ``install``), or ``None``."""
+    python = venv / "bin" / "python"
+    probe = [str(python), "-c", "import prosimos.simulation_engine"]
+    if python.exists() and subprocess.run(probe, check=False, capture_output=True).returncode == 0:
+        return str(python)
+    if not install:
         return None
-    log = out / "prosimos_log.csv"
-    stats = out / "prosimos_stats.csv"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", PROSIMOS], check=True)
+    return str(python)
+
+
+def _prosimos_cpu(
+    model: Path, params: Path, cases: int, stats: Path, log: Path, python: str | None
+) -> float:
+    if python is not None:
+        done = subprocess.run(
+            [
+                python,
+                "-c",
+                _PROSIMOS_RUNNER,
+                str(model),
+                str(params),
+                str(cases),
+                str(stats),
+                str(log),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return float(json.loads(done.stdout.strip().splitlines()[-1])["cpu"])
+    from prosimos.simulation_engine import run_simulation  # type: ignore[import-not-found]
+
     t0 = time.process_time()
     run_simulation(
         str(model),
@@ -192,7 +249,22 @@ def run_prosimos(model: Path, params: Path, cases: int, out: Path) -> np.ndarray
         str(log),
         starting_at="2026-01-05T00:00:00.000000+00:00",
     )
-    cpu = time.process_time() - t0
+    return time.process_time() - t0
+
+
+def run_prosimos(
+    name: str, model: Path, params: Path, cases: int, out: Path, python: str | None
+) -> np.ndarray[Any, Any] | None:
+    figure = f"simulation.bpmn.{name}"
+    if python is None:
+        try:
+            import prosimos.simulation_engine  # type: ignore[import-not-found]  # noqa: F401
+        except ImportError as exc:
+            emit(figure=figure, engine="prosimos", skipped=f"{exc} (see --prosimos-venv)")
+            return None
+    log = out / f"prosimos_{name}_log.csv"
+    stats = out / f"prosimos_{name}_stats.csv"
+    cpu = _prosimos_cpu(model, params, cases, stats, log, python)
     starts: dict[str, dt.datetime] = {}
     ends: dict[str, dt.datetime] = {}
     instances = 0
@@ -206,7 +278,7 @@ def run_prosimos(model: Path, params: Path, cases: int, out: Path) -> np.ndarray
             ends[cid] = max(ends.get(cid, e), e)
     cycle = np.asarray([(ends[c] - starts[c]).total_seconds() for c in starts], dtype=float)
     emit(
-        figure="simulation.bpmn.service_desk",
+        figure=figure,
         engine="prosimos",
         cases=cases,
         cpu_seconds=round(cpu, 3),
@@ -218,39 +290,78 @@ def run_prosimos(model: Path, params: Path, cases: int, out: Path) -> np.ndarray
     return cycle
 
 
+def _models(out: Path, names: list[str]) -> dict[str, tuple[Path, Path]]:
+    found: dict[str, tuple[Path, Path]] = {}
+    for name in names:
+        if name == "desk":
+            model, params = out / "service_desk.bpmn", out / "service_desk.json"
+            model.write_text(MODEL)
+            params.write_text(json.dumps(_params(), indent=1))
+            found["service_desk"] = (model, params)
+        elif (CALLCENTRE / "callcentre.bpmn").exists():
+            found["callcentre"] = (CALLCENTRE / "callcentre.bpmn", CALLCENTRE / "callcentre.json")
+        else:
+            emit(figure="simulation.bpmn.callcentre", skipped=f"{CALLCENTRE} is missing")
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cases", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--replications", type=int, default=3)
     parser.add_argument("--no-prosimos", action="store_true")
+    parser.add_argument("--prosimos-venv", type=Path, default=None)
+    parser.add_argument("--install-prosimos", action="store_true")
     parser.add_argument(
-        "--executors", nargs="+", default=["compiled", "engine"], choices=["compiled", "engine"]
+        "--models", nargs="+", default=["desk", "callcentre"], choices=["desk", "callcentre"]
+    )
+    parser.add_argument(
+        "--executors",
+        nargs="+",
+        default=["compiled", "engine"],
+        choices=["compiled", "engine", "engine-full"],
     )
     args = parser.parse_args()
+    python = None
+    if args.prosimos_venv is not None and not args.no_prosimos:
+        python = _prosimos_python(args.prosimos_venv, args.install_prosimos)
+        if python is None:
+            emit(
+                figure="simulation.bpmn",
+                engine="prosimos",
+                skipped=f"no Prosimos in {args.prosimos_venv} (add --install-prosimos)",
+            )
+            args.no_prosimos = True
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        model = out / "service_desk.bpmn"
-        params = out / "service_desk.json"
-        model.write_text(MODEL)
-        params.write_text(json.dumps(_params(), indent=1))
-        for cases in args.cases:
-            reps = args.replications if cases <= 10_000 else 2
-            ours = {ex: run_liucheng(model, params, cases, reps, ex) for ex in args.executors}
-            theirs = None if args.no_prosimos else run_prosimos(model, params, cases, out)
-            if theirs is None or not len(theirs):
-                continue
-            from scipy.stats import ks_2samp, wasserstein_distance
-
-            for ex, cycle in ours.items():
-                emit(
-                    figure="simulation.bpmn.service_desk.agreement",
-                    engine=f"liucheng-{ex}",
-                    cases=cases,
-                    cycle_time_emd_relative=float(wasserstein_distance(cycle, theirs))
-                    / float(theirs.mean()),
-                    ks_statistic=float(ks_2samp(cycle, theirs).statistic),
-                    mean_ratio=float(cycle.mean() / theirs.mean()),
+        for name, (model, params) in _models(out, args.models).items():
+            for ex in args.executors:  # warm-up: imports and first-use caches are not measured
+                scenario = read_prosimos(params, cases=10, start=dt.datetime(2026, 1, 5))
+                simulate(model, scenario.model_copy(update={"replications": 1}), executor=ex)
+            for cases in args.cases:
+                reps = args.replications if cases <= 10_000 else 2
+                ours = {
+                    ex: run_liucheng(name, model, params, cases, reps, ex) for ex in args.executors
+                }
+                theirs = (
+                    None
+                    if args.no_prosimos
+                    else run_prosimos(name, model, params, cases, out, python)
                 )
+                if theirs is None or not len(theirs):
+                    continue
+                from scipy.stats import ks_2samp, wasserstein_distance
+
+                for ex, cycle in ours.items():
+                    emit(
+                        figure=f"simulation.bpmn.{name}.agreement",
+                        engine=f"liucheng-{ex}",
+                        cases=cases,
+                        cycle_time_emd_relative=float(wasserstein_distance(cycle, theirs))
+                        / float(theirs.mean()),
+                        ks_statistic=float(ks_2samp(cycle, theirs).statistic),
+                        mean_ratio=float(cycle.mean() / theirs.mean()),
+                    )
 
 
 if __name__ == "__main__":

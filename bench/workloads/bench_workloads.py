@@ -7,7 +7,12 @@ the next task), under the same SQLite settings. Reports completed instances/s, u
 the memory one live waiting instance costs (stored bytes and Python heap per 1,000 instances).
 One JSON line per figure.
 
+With ``--clients N`` (N > 1) both engines also run each SQLite workload from N client threads at
+once (Liucheng: one engine and store shared by the threads; SpiffWorkflow: one connection per
+thread, same PRAGMAs), reported with ``"clients": N`` beside the single-client figures.
+
 Usage: python bench/workloads/bench_workloads.py [--seconds 8] [--skip-postgres] [--skip-spiff]
+    [--clients N] [--stores sqlite-normal]
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import os
 import re
 import sqlite3
 import tempfile
+import threading
 import time
 import tracemalloc
 import uuid
@@ -65,13 +71,65 @@ def _liucheng_instance(engine: Engine, workload: str, index: int) -> int:
         done += 1
 
 
+_CPU: list[float] = [0.0]  # process CPU seconds of the last _timed run
+
+
 def _timed(run_one: Callable[[int], int], seconds: float, limit: int) -> tuple[int, int, float]:
     start = time.perf_counter()
+    cpu = time.process_time()
     count = tasks = 0
     while count < limit and time.perf_counter() - start < seconds:
         tasks += run_one(count)
         count += 1
+    _CPU[0] = time.process_time() - cpu
     return count, tasks, time.perf_counter() - start
+
+
+def _cpu_ms(count: int) -> float | None:
+    """CPU milliseconds per instance of the last single-client run (steady on a busy machine,
+    unlike instances/s; excludes time waiting for fsync)."""
+    return round(_CPU[0] * 1000 / count, 3) if count else None
+
+
+def _timed_clients(
+    make_runner: Callable[[int], Callable[[int], int]], clients: int, seconds: float
+) -> tuple[int, int, float]:
+    """Run instances from ``clients`` threads for ``seconds``; (instances, tasks, elapsed)."""
+    counts = [0] * clients
+    tasks = [0] * clients
+    errors: list[BaseException] = []
+    ready = threading.Barrier(clients + 1)
+    deadline = [0.0]
+
+    def client(k: int) -> None:
+        try:
+            run_one = make_runner(k)
+        except BaseException as exc:
+            errors.append(exc)
+            ready.abort()
+            return
+        ready.wait()
+        i = 0
+        try:
+            while time.perf_counter() < deadline[0]:
+                tasks[k] += run_one(k * 1_000_003 + i)
+                counts[k] += 1
+                i += 1
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    start = time.perf_counter()
+    deadline[0] = start + seconds
+    ready.wait()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise errors[0]
+    return sum(counts), sum(tasks), elapsed
 
 
 def _liucheng_store(kind: str, tmp: Path) -> tuple[SqlStore, Callable[[], int], Callable[[], None]]:
@@ -108,12 +166,30 @@ def _liucheng_store(kind: str, tmp: Path) -> tuple[SqlStore, Callable[[], int], 
     return store, pg_size, drop
 
 
-def bench_liucheng(kind: str, seconds: float, tmp: Path) -> None:
+def bench_liucheng(kind: str, seconds: float, tmp: Path, clients: int = 1) -> None:
     store, size, close = _liucheng_store(kind, tmp)
     try:
         engine = Engine(store)
         for workload in WORKLOADS:
             engine.deploy(FEEL / f"{workload}.bpmn")
+        if clients > 1:
+            for workload in WORKLOADS:
+                count, tasks, elapsed = _timed_clients(
+                    lambda _k, w=workload: lambda i: _liucheng_instance(engine, w, i),
+                    clients,
+                    seconds,
+                )
+                emit(
+                    bench="workloads",
+                    engine="liucheng",
+                    store=kind,
+                    clients=clients,
+                    workload=workload,
+                    instances=count,
+                    instances_per_s=round(count / elapsed, 1),
+                    tasks_per_s=round(tasks / elapsed, 1) if tasks else None,
+                )
+            return
         for workload in WORKLOADS:
             _timed(lambda i, w=workload: _liucheng_instance(engine, w, i), 1.0, 20)  # warm-up
             count, tasks, elapsed = _timed(
@@ -127,6 +203,7 @@ def bench_liucheng(kind: str, seconds: float, tmp: Path) -> None:
                 instances=count,
                 instances_per_s=round(count / elapsed, 1),
                 tasks_per_s=round(tasks / elapsed, 1) if tasks else None,
+                cpu_ms_per_instance=_cpu_ms(count),
             )
         before = size()
         for _ in range(1000):
@@ -194,9 +271,14 @@ class SpiffServer:
 
     def __init__(self, path: Path, synchronous: str) -> None:
         self.s = _spiff()
-        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        # Exactly the PRAGMAs Liucheng's store sets on its connections (store/_database.py).
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute(f"PRAGMA synchronous={synchronous}")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.execute("PRAGMA busy_timeout=30000")
+        self.db.execute("PRAGMA cache_size=-16384")
+        self.db.execute("PRAGMA temp_store=MEMORY")
         self.db.execute("CREATE TABLE IF NOT EXISTS workflow (id TEXT PRIMARY KEY, state TEXT)")
         self.path = path
 
@@ -246,10 +328,29 @@ class SpiffServer:
         return self.path.stat().st_size
 
 
-def bench_spiff(kind: str, seconds: float, tmp: Path) -> None:
-    server = SpiffServer(
-        tmp / f"spiff-{uuid.uuid4().hex[:6]}.db", "FULL" if kind.endswith("full") else "NORMAL"
-    )
+def bench_spiff(kind: str, seconds: float, tmp: Path, clients: int = 1) -> None:
+    path = tmp / f"spiff-{uuid.uuid4().hex[:6]}.db"
+    sync = "FULL" if kind.endswith("full") else "NORMAL"
+    server = SpiffServer(path, sync)
+    if clients > 1:
+        for workload in WORKLOADS:
+
+            def runner(_k: int, w: str = workload) -> Callable[[int], int]:
+                own = SpiffServer(path, sync)  # one connection per client thread
+                return lambda i: own.instance(w, i)
+
+            count, tasks, elapsed = _timed_clients(runner, clients, seconds)
+            emit(
+                bench="workloads",
+                engine="spiffworkflow",
+                store=kind,
+                clients=clients,
+                workload=workload,
+                instances=count,
+                instances_per_s=round(count / elapsed, 1),
+                tasks_per_s=round(tasks / elapsed, 1) if tasks else None,
+            )
+        return
     for workload in WORKLOADS:
         _timed(lambda i, w=workload: server.instance(w, i), 1.0, 5)
         count, tasks, elapsed = _timed(
@@ -263,6 +364,7 @@ def bench_spiff(kind: str, seconds: float, tmp: Path) -> None:
             instances=count,
             instances_per_s=round(count / elapsed, 1),
             tasks_per_s=round(tasks / elapsed, 1) if tasks else None,
+            cpu_ms_per_instance=_cpu_ms(count),
         )
     before = server.size()
     for _ in range(1000):
@@ -296,14 +398,28 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="time per workload")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-spiff", action="store_true")
+    parser.add_argument(
+        "--clients", type=int, default=1, help="also run the SQLite workloads from N threads"
+    )
+    parser.add_argument(
+        "--stores",
+        default="sqlite-full,sqlite-normal,postgresql",
+        help="comma-separated subset of sqlite-full,sqlite-normal,postgresql",
+    )
     args = parser.parse_args()
-    kinds = ["sqlite-full", "sqlite-normal"] + ([] if args.skip_postgres else ["postgresql"])
+    kinds = [k for k in args.stores.split(",") if k]
+    if args.skip_postgres:
+        kinds = [k for k in kinds if k != "postgresql"]
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         for kind in kinds:
             bench_liucheng(kind, args.seconds, tmp)
             if not args.skip_spiff and kind.startswith("sqlite"):
                 bench_spiff(kind, args.seconds, tmp)
+            if args.clients > 1 and kind.startswith("sqlite"):
+                bench_liucheng(kind, args.seconds, tmp, args.clients)
+                if not args.skip_spiff:
+                    bench_spiff(kind, args.seconds, tmp, args.clients)
     emit(
         bench="workloads.memory",
         engine="liucheng",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -312,3 +313,86 @@ def test_warm_up_and_horizon_bound_what_is_measured() -> None:
     assert result.measures["activity.serve.waiting_mean"] == [0.0]
     assert result.measures["resource.clerks.utilisation"] == [pytest.approx(0.5)]
     assert result.measures["cost.per_case"] == [pytest.approx(0.3)]
+
+
+def test_lean_engine_gives_the_full_engines_log() -> None:
+    """The lean in-memory engine mode (live instance objects, no state documents) decides
+    exactly what the engine with its full per-command bookkeeping decides, on a model with
+    every element family (boundary timer, multi-instance, subprocess, message wait, FEEL
+    routing, priorities, calendars)."""
+    sc = load_scenario(DATA / "families.yaml").model_copy(update={"horizon": 6 * 86400.0})
+    lean = simulate(DATA / "families.bpmn", sc, executor="engine")
+    full = simulate(DATA / "families.bpmn", sc, executor="engine-full")
+    assert {r.executor for r in lean.runs} == {"engine"}
+    assert {r.executor for r in full.runs} == {"engine-full"}
+    for i in range(2):
+        a, b = lean.event_log(i), full.event_log(i)
+        assert a.height > 500
+        assert a.filter(pl.col("lifecycle") == "ate_abort").height > 0
+        assert a.equals(b)
+    assert lean.measures == full.measures
+    assert [r.commands for r in lean.runs] == [r.commands for r in full.runs]
+
+
+TIMED = b"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <process id="timed" isExecutable="false">
+    <startEvent id="start"/>
+    <task id="register"/><task id="triage"/>
+    <exclusiveGateway id="g_route"/>
+    <task id="solve1"/><task id="solve2"/>
+    <boundaryEvent id="late" attachedToRef="solve2">
+      <timerEventDefinition><timeDuration>PT45M</timeDuration></timerEventDefinition>
+    </boundaryEvent>
+    <boundaryEvent id="remind" attachedToRef="solve1" cancelActivity="false">
+      <timerEventDefinition><timeDuration> PT20M </timeDuration></timerEventDefinition>
+    </boundaryEvent>
+    <task id="escalate"/><task id="reminder"/>
+    <exclusiveGateway id="g_esc"/>
+    <exclusiveGateway id="g_ok"/>
+    <endEvent id="end"/><endEvent id="end_esc"/><endEvent id="end_rem"/>
+    <sequenceFlow id="f1" sourceRef="start" targetRef="register"/>
+    <sequenceFlow id="f2" sourceRef="register" targetRef="triage"/>
+    <sequenceFlow id="f3" sourceRef="triage" targetRef="g_route"/>
+    <sequenceFlow id="to_l1" sourceRef="g_route" targetRef="solve1"/>
+    <sequenceFlow id="to_l2" sourceRef="g_route" targetRef="solve2"/>
+    <sequenceFlow id="f4" sourceRef="solve1" targetRef="g_ok"/>
+    <sequenceFlow id="f5" sourceRef="solve2" targetRef="g_ok"/>
+    <sequenceFlow id="f6" sourceRef="late" targetRef="escalate"/>
+    <sequenceFlow id="f7" sourceRef="escalate" targetRef="g_esc"/>
+    <sequenceFlow id="e_done" sourceRef="g_esc" targetRef="end_esc"/>
+    <sequenceFlow id="e_back" sourceRef="g_esc" targetRef="triage"/>
+    <sequenceFlow id="f8" sourceRef="remind" targetRef="reminder"/>
+    <sequenceFlow id="f9" sourceRef="reminder" targetRef="end_rem"/>
+    <sequenceFlow id="ok" sourceRef="g_ok" targetRef="end"/>
+    <sequenceFlow id="rework" sourceRef="g_ok" targetRef="triage"/>
+  </process>
+</definitions>
+"""
+
+
+def test_compiled_runner_gives_the_engines_log_with_boundary_timers() -> None:
+    """Interrupting and non-interrupting timer boundary events (and a probability gateway
+    behind one) on the compiled runner: the same log, measures and commands as the engine."""
+    data = _desk_scenario().model_dump(mode="json", exclude_none=True)
+    data["activities"].update(
+        {
+            "escalate": {"duration": 300, "resources": ["expert"]},
+            "reminder": {"duration": 60, "resources": ["clerk"]},
+        }
+    )
+    data["gateways"]["g_esc"] = {"probabilities": {"e_done": 0.6, "e_back": 0.4}}
+    sc = scenario_from_dict(data)
+    on_engine = simulate(TIMED, sc, executor="engine")
+    compiled = simulate(TIMED, sc, executor="compiled")
+    assert simulate(TIMED, sc, replications=1).runs[0].executor == "compiled"  # auto
+    for i in range(2):
+        a, b = on_engine.event_log(i), compiled.event_log(i)
+        counts = Counter(zip(a["element_id"], a["lifecycle"], strict=True))
+        assert counts[("solve2", "ate_abort")] > 0
+        assert counts[("solve2", "ate_abort")] == counts[("escalate", "complete")]
+        assert counts[("reminder", "complete")] > 0
+        assert counts[("solve2", "complete")] > 0  # some work beats the timer
+        assert a.equals(b)
+    assert on_engine.measures == compiled.measures
+    assert [r.commands for r in on_engine.runs] == [r.commands for r in compiled.runs]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -163,3 +164,67 @@ def test_org_calendar_merges_touching_days_and_cuts_absences() -> None:
     assert cal.next_open(3 * day) == 4 * day
     assert cal.add_working_time(2 * day, day) == 4.5 * day  # work pauses while away
     assert cal.open_seconds(0, 5 * day) == 3.5 * day
+
+
+_CAPACITY_ORG = """
+roles: [{id: agent}, {id: specialist}]
+people:
+  - {id: ann, name: Ann, roles: [agent], capacity: 3}
+  - {id: bob, name: Bob, roles: [agent], capacity: 0}
+  - {id: cid, name: Cid, roles: [agent]}
+  - {id: sam, name: Sam, roles: [specialist]}
+processes:
+  - {id: service_desk, lanes: {First level: agent, Second level: specialist}}
+"""
+
+
+def _most_open(records: list[Any]) -> int:
+    """The most work items a person held at once (handed over, not yet ended)."""
+    changes = sorted(
+        [(r.assigned, 1) for r in records] + [(r.ended, -1) for r in records],
+        key=lambda c: (c[0], c[1]),  # an item ending at t makes room before one arrives at t
+    )
+    most = held = 0
+    for _, delta in changes:
+        held += delta
+        most = max(most, held)
+    return most
+
+
+@pytest.mark.parametrize("strategy", ["round-robin", "first-free"])
+def test_org_capacity_bounds_open_work_per_person(tmp_path: Path, strategy: str) -> None:
+    org_file = tmp_path / "org.yaml"
+    org_file.write_text(_CAPACITY_ORG)
+    result = simulate(
+        MODEL,
+        _scenario(
+            organisation=str(org_file),
+            start="2025-08-04T00:00:00+00:00",
+            horizon="P1D",
+            arrivals={"interarrival": {"distribution": "exponential", "mean": "PT15M"}},
+            activities={
+                "classify": {"duration": "PT1H", "resources": ["agents"]},
+                "solve": {"duration": "PT1M", "resources": ["specialists"]},
+            },
+            resources={
+                "agents": {"role": "agent", "strategy": strategy},
+                "specialists": {"role": "specialist"},
+            },
+        ),
+    )
+    done = [r for r in result.runs[0].activities if r.element_id == "classify" and r.ended]
+    by_person = {p: [r for r in done if r.resource == p] for p in ("ann", "bob", "cid")}
+    assert not by_person["bob"]  # capacity 0: takes no work
+    assert by_person["ann"] and by_person["cid"]
+    for recs in by_person.values():  # everybody still works one item at a time
+        recs.sort(key=lambda r: r.started)
+        assert all(b.started >= a.ended for a, b in itertools.pairwise(recs))
+    assert _most_open(by_person["cid"]) == 1  # no capacity: takes work only when free
+    if strategy == "round-robin":
+        # a push strategy hands Ann work while she is busy, up to her capacity of 3
+        assert _most_open(by_person["ann"]) == 3
+        assert any(r.assigned < r.started for r in by_person["ann"])
+    else:
+        # pulled work is taken when free: capacity never adds a backlog
+        assert _most_open(by_person["ann"]) == 1
+        assert all(r.assigned == r.started for r in done)

@@ -15,7 +15,10 @@ model outside the subset; the simulator then drives the real engine.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +42,9 @@ class _Node:
     incoming: int = 0
     var: str | None = None  # xor routed by this simulation variable
     by_flow: dict[str, str] = field(default_factory=dict)  # flow id -> target
+    timer: Any = None  # boundary: the engine's parsed ISO duration
+    interrupting: bool = True  # boundary: cancelActivity
+    boundary: str | None = None  # wait: its timer boundary event
 
 
 @dataclass
@@ -76,6 +82,7 @@ def compile_fast(prepared: PreparedModel) -> FastGraph | None:
     nodes: dict[str, _Node] = {}
     flows: list[Any] = []
     starts: list[str] = []
+    boundaries: list[Any] = []
     for el in process:
         if not isinstance(el.tag, str) or not el.tag.startswith(f"{{{BPMN_NS}}}"):
             if isinstance(el.tag, str):
@@ -88,7 +95,7 @@ def compile_fast(prepared: PreparedModel) -> FastGraph | None:
         if local == "sequenceFlow":
             flows.append(el)
             continue
-        if not eid or not _plain_element(el):
+        if not eid or (local != "boundaryEvent" and not _plain_element(el)):
             return None
         if local == "startEvent":
             kind = "start"
@@ -107,9 +114,17 @@ def compile_fast(prepared: PreparedModel) -> FastGraph | None:
             kind = "xor"
         elif local == "parallelGateway":
             kind = "and"
+        elif local == "boundaryEvent":
+            boundaries.append(el)
+            continue
         else:
             return None
         nodes[eid] = _Node(eid, kind, var=routed.get(eid))
+    for el in boundaries:
+        node = _timer_boundary(el, nodes)
+        if node is None:
+            return None
+        nodes[node.id] = node
     if len(starts) != 1:
         return None
     for f in flows:
@@ -129,6 +144,40 @@ def compile_fast(prepared: PreparedModel) -> FastGraph | None:
         if n.kind == "and" and n.incoming > 1 and len(n.outgoing) == 0:
             return None
     return FastGraph(nodes, starts[0])
+
+
+_ISO_DURATION = re.compile(r"P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?")
+
+
+def _timer_boundary(el: Any, nodes: dict[str, _Node]) -> _Node | None:
+    """A boundary event with one literal ISO ``timeDuration`` on a task, else ``None``."""
+    eid = el.get("id") or ""
+    host = nodes.get(el.get("attachedToRef") or "")
+    if not eid or host is None or host.kind != "wait" or host.boundary is not None:
+        return None
+    if any(
+        a.startswith("{") or a not in ("id", "name", "attachedToRef", "cancelActivity")
+        for a in el.attrib
+    ):
+        return None
+    children = [c for c in el if isinstance(c.tag, str)]
+    timers = [c for c in children if c.tag == _q("timerEventDefinition")]
+    others = [c for c in children if c.tag not in (_q("timerEventDefinition"), _q("outgoing"))]
+    if len(timers) != 1 or others or timers[0].attrib:
+        return None
+    parts = [c for c in timers[0] if isinstance(c.tag, str)]
+    if len(parts) != 1 or parts[0].tag != _q("timeDuration") or parts[0].attrib or len(parts[0]):
+        return None
+    text = (parts[0].text or "").strip()
+    if not _ISO_DURATION.fullmatch(text):
+        return None  # a FEEL expression or anything else: the engine evaluates it
+    from liucheng.engine._timers import parse_duration
+
+    cancel = (el.get("cancelActivity") or "true").strip()
+    if cancel not in ("true", "false"):
+        return None
+    host.boundary = eid
+    return _Node(eid, "boundary", timer=parse_duration(text), interrupting=cancel == "true")
 
 
 def route_sets(graph: FastGraph, gateways: list[str]) -> dict[str, list[str]]:
@@ -170,16 +219,60 @@ class _Row:
         self.candidate_groups: list[str] = []
 
 
-class FastRunner:
-    """``start_process`` and ``complete_task`` over a :class:`FastGraph`."""
+class _Job:
+    """What the simulator reads of an engine timer job row."""
 
-    def __init__(self, graph: FastGraph, store: SimStore) -> None:
+    __slots__ = ("due_at", "id", "instance_id", "node", "task")
+
+    def __init__(self, jid: str, instance_id: str, due_at: dt.datetime, node: _Node, task: str):
+        self.id = jid
+        self.instance_id = instance_id
+        self.due_at = due_at
+        self.node = node
+        self.task = task
+
+
+class FastRunner:
+    """``start_process``, ``complete_task``, ``set_variables`` and ``execute_job`` (timer
+    boundary events) over a :class:`FastGraph`.
+
+    Args:
+        graph: The compiled model.
+        store: Where new tasks and jobs, removed tasks and ended instances are reported.
+        now: The current time (the engine's clock; timer due dates are computed from it).
+    """
+
+    def __init__(
+        self, graph: FastGraph, store: SimStore, now: Callable[[], dt.datetime] | None = None
+    ) -> None:
         self.graph = graph
         self.store = store
+        self._now = now
         self._ids = itertools.count(1)
         self._tasks: dict[str, _Row] = {}
         self._tokens: dict[str, int] = {}
         self._joins: dict[tuple[str, str], int] = {}
+        self._vars: dict[str, dict[str, Any]] = {}
+        self._task_job: dict[str, str] = {}
+
+    def set_variables(self, instance_id: str, variables: dict[str, Any]) -> None:
+        """Remember routing variables for the instance's next :meth:`execute_job`."""
+        self._vars.setdefault(instance_id, {}).update(variables)
+
+    def execute_job(self, job_id: str) -> bool:
+        """Fire a boundary timer: interrupt its task (if interrupting) and leave the event."""
+        job = self.store.rows["job"].pop(job_id, None)
+        if not isinstance(job, _Job):
+            return False
+        iid = job.instance_id
+        self._task_job.pop(job.task, None)
+        if job.node.interrupting:
+            if self._tasks.pop(job.task, None) is not None:
+                self.store.gone.add(job.task)
+        else:
+            self._tokens[iid] += 1
+        self._leave(iid, job.node, self._vars.pop(iid, {}))
+        return True
 
     def start_process(
         self, key: str, variables: dict[str, Any], business_key: str | None = None
@@ -197,6 +290,10 @@ class FastRunner:
         row = self._tasks.pop(task_id, None)
         if row is None:
             raise NotFoundError(f"task '{task_id}' is not open", code="engine.task.not_found")
+        if self._task_job:
+            job_id = self._task_job.pop(task_id, None)
+            if job_id is not None:
+                self.store.rows["job"].pop(job_id, None)
         self._leave(row.instance_id, self.graph.nodes[row.element_id], variables)
 
     def _consume(self, iid: str) -> None:
@@ -215,6 +312,8 @@ class FastRunner:
             row = _Row(rid, node_id, iid)
             self._tasks[rid] = row
             self.store.new["task"].append(row)
+            if node.boundary is not None:
+                self._arm(iid, rid, self.graph.nodes[node.boundary])
             return
         if kind == "end":
             self._consume(iid)
@@ -228,6 +327,17 @@ class FastRunner:
             del self._joins[key]
             self._tokens[iid] -= node.incoming - 1  # the waiting tokens merge into this one
         self._leave(iid, node, variables)
+
+    def _arm(self, iid: str, task_id: str, boundary: _Node) -> None:
+        from liucheng.engine._timers import add_duration
+
+        assert self._now is not None, "a model with timers needs the clock"
+        job = _Job(
+            f"j{next(self._ids)}", iid, add_duration(self._now(), boundary.timer), boundary, task_id
+        )
+        self._task_job[task_id] = job.id
+        self.store.rows["job"][job.id] = job
+        self.store.new["job"].append(job)
 
     def _leave(self, iid: str, node: _Node, variables: dict[str, Any]) -> None:
         targets = node.outgoing

@@ -4,7 +4,8 @@ A scenario that names an ``organisation`` file may leave a pool's ``count``/``pe
 select its members by ``role``, ``group`` and/or ``department`` (all given selectors must hold).
 Each member then works on their own calendar from the organisation (their ``calendar``, else the
 organisation's ``default_calendar``, else always), is off during their absences, and costs
-their ``cost_rate`` per working hour (the pool's ``cost_per_hour`` when they have none).
+their ``cost_rate`` per working hour (the pool's ``cost_per_hour`` when they have none). Their
+``capacity`` (open work at once) bounds what push strategies hand them: see ``_Member``.
 
 The organisation's ``processes[].lanes`` block (lane name -> role) and ``tasks`` block (task
 name -> lane or role) select the pool of a task: a role without a scenario pool gets one of its
@@ -136,6 +137,7 @@ class OrgMember:
     calendar: OrgCalendar | None
     cost_per_hour: float
     skills: dict[str, int] = field(default_factory=dict)
+    capacity: float | None = None
 
 
 @dataclass
@@ -148,6 +150,7 @@ class OrgPools:
         element_pools: BPMN element id -> pool ids (from ``lanes``/``tasks`` of the process).
         strategies: Pool id -> assignment strategy taken from the organisation.
         skills: Person id -> skill levels (for skill-based pools with named people).
+        capacities: Person id -> capacity (open work items at once; named people too).
     """
 
     members: dict[str, list[OrgMember]] = field(default_factory=dict)
@@ -155,6 +158,7 @@ class OrgPools:
     element_pools: dict[str, list[str]] = field(default_factory=dict)
     strategies: dict[str, str] = field(default_factory=dict)
     skills: dict[str, dict[str, int]] = field(default_factory=dict)
+    capacities: dict[str, float] = field(default_factory=dict)
 
 
 def _strategy(entry: Any) -> str | None:
@@ -212,7 +216,7 @@ def _member(org: Organisation, pid: str, start: dt.datetime, cost: float) -> Org
         absences.append(((lo - origin).total_seconds(), (hi - origin).total_seconds()))
     cal = None if calendar is None and not absences else OrgCalendar(calendar, absences, start)
     rate = person.cost_rate if person.cost_rate is not None else cost
-    return OrgMember(pid, cal, float(rate), dict(person.skills))
+    return OrgMember(pid, cal, float(rate), dict(person.skills), person.capacity)
 
 
 def load_org(scenario: Scenario, base_dir: Path | None) -> Organisation:
@@ -253,7 +257,10 @@ def resolve_org_pools(
             ]
         for person in spec.people or []:
             if person.id in org.people:
-                out.skills[person.id] = dict(org.person(person.id).skills)
+                known = org.person(person.id)
+                out.skills[person.id] = dict(known.skills)
+                if known.capacity is not None:
+                    out.capacities[person.id] = known.capacity
     proc = org.processes.get(process_id)
     if proc is None:
         return out

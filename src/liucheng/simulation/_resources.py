@@ -48,7 +48,24 @@ class _Duty:
 
 
 class _Member:
-    __slots__ = ("busy", "calendar", "cost_per_hour", "duty", "id", "pool", "skills", "worked")
+    """A pool member. ``capacity`` (open work items at once, from the organisation model):
+    ``None`` or 1 - takes work only when free; ``c > 1`` - push strategies may also hand them
+    work while they are busy, up to ``c`` items in hand and in their own backlog, which they
+    work through one at a time; ``< 1`` - takes no work at all."""
+
+    __slots__ = (
+        "backlog",
+        "busy",
+        "calendar",
+        "capacity",
+        "cost_per_hour",
+        "duty",
+        "held",
+        "id",
+        "pool",
+        "skills",
+        "worked",
+    )
 
     def __init__(
         self, mid: str, pool: _Pool, calendar: WeeklyCalendar | None, cost: float, duty: Any
@@ -61,13 +78,32 @@ class _Member:
         self.busy = False
         self.skills: dict[str, int] = {}
         self.worked = 0.0  # working seconds assigned so far (least-loaded)
+        self.capacity: float | None = None
+        self.held = 0  # open work items: the one in hand plus the backlog
+        self.backlog: list[tuple[float, int, _Work]] = []
+
+    def has_room(self) -> bool:
+        """Whether a push strategy may hand them one more work item now."""
+        if self.capacity is None:
+            return not self.busy
+        return self.held + 1 <= self.capacity
 
     def open_now(self, t: float) -> bool:
         return self.duty is None or self.duty.is_open(t)
 
 
 class _Pool:
-    __slots__ = ("cursor", "free", "id", "members", "queue", "strategy", "waiting", "wake")
+    __slots__ = (
+        "backlogs",
+        "cursor",
+        "free",
+        "id",
+        "members",
+        "queue",
+        "strategy",
+        "waiting",
+        "wake",
+    )
 
     def __init__(self, pid: str, strategy: str = "first-free") -> None:
         self.id = pid
@@ -78,10 +114,22 @@ class _Pool:
         self.queue: list[tuple[float, int, _Work]] = []
         self.waiting = 0
         self.wake: Event | None = None
+        self.backlogs = False  # a member may hold more than one work item (capacity >= 2)
 
 
 class _Work:
-    __slots__ = ("done", "event", "kind", "member", "pools", "priority", "record", "row_id", "spec")
+    __slots__ = (
+        "done",
+        "event",
+        "holder",
+        "kind",
+        "member",
+        "pools",
+        "priority",
+        "record",
+        "row_id",
+        "spec",
+    )
 
     def __init__(  # noqa: PLR0917 - a hot-path record, built in one place
         self,
@@ -101,6 +149,7 @@ class _Work:
         self.done = False  # started or withdrawn: no longer in any queue
         self.member: _Member | None = None
         self.event: Event | None = None
+        self.holder: _Member | None = None  # in this member's backlog, not started yet
 
 
 class _Chooser:

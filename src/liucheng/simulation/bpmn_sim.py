@@ -1,13 +1,16 @@
 """BPMN-driven discrete-event simulation on the engine's own semantics.
 
 One replication drives a real :class:`~liucheng.engine.Engine` (in-memory store without history,
-a :class:`~liucheng.engine.ManualClock` set to the virtual time before every command):
+a :class:`~liucheng.engine.ManualClock` set to the virtual time before every command), in its
+lean in-memory mode (:mod:`._lean`: live instance objects between commands, no state documents,
+no retry loop; the engine's own behaviours decide everything):
 
 * an arrival starts a process instance with generated case attributes;
 * every user task (and every timed activity of the scenario, see :mod:`._prepare`) and external
   task the engine opens queues for a resource of its pools (by priority, then first come),
   starts when a member is free and on duty, and is completed after a sampled working time
-  (work pauses while the member's calendar is closed);
+  (work pauses while the member's calendar is closed); a push strategy may hand it to a busy
+  member whose organisation ``capacity`` leaves room (their own backlog);
 * every timer job the engine writes is an event at its due time (the engine runs it then:
   boundary timers interrupt the task, which leaves its queue or frees its resource);
 * message/signal waits named in ``scenario.events`` are delivered after a sampled delay;
@@ -49,6 +52,10 @@ from .scenario import ActivitySpec, Scenario
 
 __all__ = ["ActivityRecord", "ReplicationRun", "run_replication", "stream"]
 
+#: ``auto``: compiled when the model fits, else ``engine``; ``engine``: the real engine in its
+#: lean in-memory mode (:mod:`._lean`); ``engine-full``: the real engine with its full
+#: per-command bookkeeping (state documents), to check the lean mode; ``compiled``: :mod:`._fast`.
+EXECUTORS = ("auto", "engine", "engine-full", "compiled")
 #: A replication stops after this multiple of the horizon even if cases are still open.
 DRAIN_FACTOR = 10.0
 #: Without a horizon (nor ``max_virtual_time``) a replication stops after ten simulated years.
@@ -82,6 +89,8 @@ class ActivityRecord:
         work: Working seconds spent.
         cost: Fixed cost plus resource cost.
         aborted: Interrupted (boundary event, cancellation) before completing.
+        assigned: When it was handed to its resource (``started``, or earlier when a push
+            strategy put it in the backlog of a busy member with capacity for it).
     """
 
     case: str
@@ -95,6 +104,7 @@ class ActivityRecord:
     work: float = 0.0
     cost: float = 0.0
     aborted: bool = False
+    assigned: float | None = None
 
 
 @dataclass
@@ -114,7 +124,8 @@ class ReplicationRun:
         events: Simulation events processed.
         commands: Engine commands run.
         unfinished: Cases still open when the run stopped.
-        executor: ``"engine"`` (the real engine) or ``"compiled"`` (see :mod:`._fast`).
+        executor: ``"engine"`` (the real engine, lean mode), ``"engine-full"`` (the real
+            engine with its durable bookkeeping) or ``"compiled"`` (see :mod:`._fast`).
         truncated: Why the run stopped with events still due (``None``: it ran out of events):
             ``"max_events"``, ``"max_virtual_time"`` or ``"drain"`` (10 x the horizon).
     """
@@ -150,6 +161,7 @@ class _Replication:
         from liucheng.engine import Engine, ManualClock
 
         from ._fast import FastRunner, compile_fast, route_sets
+        from ._lean import LeanEngine
 
         self.sc = scenario
         self.prepared = prepared
@@ -160,6 +172,7 @@ class _Replication:
         start = scenario.start if scenario.start.tzinfo else scenario.start.replace(tzinfo=dt.UTC)
         self.t0 = start
         self.clock = ManualClock(start)
+        self.clock_at = 0.0  # the simulation time the clock shows
         self.run = ReplicationRun()
         self.store = SimStore()
         graph = compile_fast(prepared) if executor in ("auto", "compiled") else None
@@ -172,10 +185,16 @@ class _Replication:
         self.engine: Any
         self.compiled = graph is not None
         if graph is not None:
-            self.engine = FastRunner(graph, self.store)
+            self.engine = FastRunner(
+                graph, self.store, lambda: self.t0 + dt.timedelta(seconds=self.loop.now)
+            )
             self.run.executor = "compiled"
-        else:
+        elif executor == "engine-full":
             self.engine = Engine(self.store, clock=self.clock, history=False)
+            self.engine.deploy(("model.bpmn", prepared.xml))
+            self.run.executor = "engine-full"
+        else:
+            self.engine = LeanEngine(self.store, self.clock)
             self.engine.deploy(("model.bpmn", prepared.xml))
         self.loop = EventLoop()
         self.calendars = scenario_calendars(scenario)
@@ -243,6 +262,7 @@ class _Replication:
                     )
                     member = _Member(person.id, pool, cal, cost, self._duty(cal))
                     member.skills = org.skills.get(person.id, {})
+                    member.capacity = org.capacities.get(person.id)
                     pool.members.append(member)
             else:
                 for i in range(spec.count or 0):
@@ -255,7 +275,7 @@ class _Replication:
                             self._duty(pool_cal),
                         )
                     )
-            pool.free = len(pool.members)
+            self._seal(pool)
             self.pools[pool_id] = pool
             if spec.role:
                 self.by_role.setdefault(spec.role, pool)
@@ -266,10 +286,21 @@ class _Replication:
         for om in org.members[pool_id]:
             member = _Member(om.id, pool, om.calendar, om.cost_per_hour, self._duty(om.calendar))
             member.skills = om.skills
+            member.capacity = om.capacity
             pool.members.append(member)
-        pool.free = len(pool.members)
+        self._seal(pool)
         self.run.queue_changes[pool_id] = [(0.0, 0)]
         return pool
+
+    @staticmethod
+    def _seal(pool: _Pool) -> None:
+        """Count the free members; people with a capacity below one take no work at all."""
+        for m in pool.members:
+            if m.capacity is not None and m.capacity < 1:
+                m.busy = True  # never released: they start nothing
+            elif m.capacity is not None and m.capacity >= 2:
+                pool.backlogs = True
+        pool.free = sum(1 for m in pool.members if not m.busy)
 
     def _duty(self, calendar: WeeklyCalendar | None) -> _Duty | None:
         if calendar is None:
@@ -289,7 +320,10 @@ class _Replication:
     # ------------------------------------------------------------------ engine plumbing
 
     def _at(self) -> None:
-        self.clock.set(self.t0 + dt.timedelta(seconds=self.loop.now))
+        now = self.loop.now
+        if now != self.clock_at:  # several commands often run at one instant
+            self.clock_at = now
+            self.clock.set(self.t0 + dt.timedelta(seconds=now))
 
     def _route(self, element_id: str | None = None) -> dict[str, Any]:
         if self.route_after is not None and element_id is not None:
@@ -304,11 +338,17 @@ class _Replication:
             fn(*args, **kwargs)
         finally:
             self._sync()
+        if self.failure():
+            raise self.engine.failure
+
+    def failure(self) -> bool:
+        """Whether the lean engine's live state is broken by a failed command."""
+        return getattr(self.engine, "failure", None) is not None
 
     def _sync(self) -> None:
         st = self.store
-        if self.compiled:
-            # the compiled runner only opens tasks and ends instances
+        if self.compiled and not st.gone and not st.new["job"]:
+            # most commands of the compiled runner only open tasks and end instances
             if st.new["task"]:
                 rows, st.new["task"] = st.new["task"], []
                 for row in rows:
@@ -316,16 +356,17 @@ class _Replication:
             if st.ended:
                 self._ended()
             return
-        gone_tasks = st.gone["task"] | st.gone["external_task"]
-        if gone_tasks:
-            for rid in gone_tasks:
-                w = self.work.pop(rid, None)
+        gone = st.gone
+        if gone:
+            # sorted: several tasks removed by one command free their members in a fixed
+            # order (a set's order changes from process to process)
+            ids = sorted(gone)
+            gone.clear()
+            work = self.work
+            for rid in ids:
+                w = work.pop(rid, None)
                 if w is not None:
                     self._withdraw(w)
-            st.gone["task"].clear()
-            st.gone["external_task"].clear()
-        st.gone["job"].clear()
-        st.gone["subscription"].clear()
         new = st.new
         if new["task"]:
             rows, new["task"] = new["task"], []
@@ -385,6 +426,8 @@ class _Replication:
             # the instance may have ended inside the command: its end is in store.ended
         finally:
             self._sync()
+        if self.failure():
+            raise self.engine.failure
         nxt = next(times, None)
         if nxt is not None:
             self.loop.schedule_at(max(nxt, self.loop.now), self._arrive, case_no + 1, times, attrs)
@@ -412,6 +455,8 @@ class _Replication:
             elif sub.kind == "signal":
                 self._command(self.engine.broadcast_signal, sub.name, self._route())
         except LiuchengError:
+            if self.failure():
+                raise
             return  # nothing waits any more: the wait was interrupted meanwhile
 
     # ------------------------------------------------------------------ work
@@ -466,12 +511,17 @@ class _Replication:
             return
         now = self.loop.now
         for pool in pools:
-            if pool.free:
+            if pool.free or pool.backlogs:
                 if pool.strategy != "first-free":
                     chosen = self._choose(pool, w, now)
                     if chosen is not None:
-                        self._start(w, chosen)
+                        if chosen.busy:
+                            self._hold(w, chosen)
+                        else:
+                            self._start(w, chosen)
                         return
+                    continue
+                if not pool.free:
                     continue
                 for m in pool.members:
                     if not m.busy and m.open_now(now):
@@ -490,7 +540,7 @@ class _Replication:
         n = len(members)
         # round-robin order from the member after the pool's cursor
         order = [members[(pool.cursor + 1 + k) % n] for k in range(n)]
-        free = [m for m in order if not m.busy and m.open_now(now)]
+        free = [m for m in order if m.has_room() and m.open_now(now)]
         if pool.strategy == "skill-based":
             free = [m for m in free if _qualified(m, w)]
             free.sort(key=lambda m: (-_skill_total(m, w), m.worked))
@@ -500,6 +550,15 @@ class _Replication:
             return None
         pool.cursor = members.index(free[0])
         return free[0]
+
+    def _hold(self, w: _Work, member: _Member) -> None:
+        """Hand ``w`` to a busy member with room (capacity): it waits in their backlog."""
+        w.done = True
+        w.holder = member
+        w.record.assigned = self.loop.now
+        member.held += 1
+        self.seq += 1
+        heapq.heappush(member.backlog, (-w.priority, self.seq, w))
 
     def _queue_changed(self, pool: _Pool) -> None:
         changes = self.run.queue_changes[pool.id]
@@ -564,6 +623,10 @@ class _Replication:
         seconds = self._duration(w, member)
         end = now + seconds
         if member is not None:
+            if w.holder is None:
+                member.held += 1
+                rec.assigned = now
+            w.holder = None
             member.busy = True
             member.worked += seconds
             member.pool.free -= 1
@@ -601,6 +664,7 @@ class _Replication:
                 self._command(self.engine.complete_external_task, w.row_id, None, route)
         finally:
             if member is not None:
+                member.held -= 1
                 member.busy = False
                 member.pool.free += 1
                 self._next_for(member)
@@ -614,6 +678,11 @@ class _Replication:
             w.done = True
             self._unqueue(w)
             return
+        holder = w.holder
+        if holder is not None:  # still in a member's backlog: it leaves it
+            w.holder = None
+            holder.held -= 1
+            return
         if w.event is not None:
             w.event.cancel()
         member = w.member
@@ -624,17 +693,24 @@ class _Replication:
                 else rec.ended - rec.started
             )
             rec.cost = rec.work / 3600.0 * member.cost_per_hour + (w.spec.cost if w.spec else 0)
+            member.held -= 1
             member.busy = False
             member.pool.free += 1
             self._next_for(member)
 
     def _next_for(self, member: _Member) -> None:
         pool = member.pool
-        if not pool.waiting:
+        if not pool.waiting and not member.backlog:
             return
         if not member.open_now(self.loop.now):
             self._plan_wake(pool)
             return
+        backlog = member.backlog
+        while backlog:  # work handed to them comes first
+            _, _, w = heapq.heappop(backlog)
+            if w.holder is member:
+                self._start(w, member)
+                return
         queue = pool.queue
         if pool.strategy == "skill-based":
             self._next_skilled(member, pool)
@@ -761,9 +837,9 @@ def run_replication(
     ``executor``: ``"engine"`` drives the real engine; ``"compiled"`` the compiled runner of
     :mod:`._fast` (simple models only); ``"auto"`` the compiled runner when the model fits.
     """
-    if executor not in ("auto", "engine", "compiled"):
+    if executor not in EXECUTORS:
         raise ScenarioError(
-            f"unknown executor {executor!r}", path="executor", hint="auto, engine or compiled"
+            f"unknown executor {executor!r}", path="executor", hint=", ".join(EXECUTORS)
         )
     return _Replication(
         prepared, scenario, replication, seed=seed, base_dir=base_dir, executor=executor, org=org

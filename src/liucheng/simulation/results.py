@@ -358,7 +358,9 @@ def simulate(
         seed: Overrides ``scenario.seed``; the same seed gives the same result, and two
             scenarios with the same seed share random numbers (common random numbers).
         base_dir: Directory for relative paths in the scenario (replayed arrival logs).
-        executor: ``"engine"`` runs every command on the real engine; ``"compiled"`` on the
+        executor: ``"engine"`` runs every command on the real engine (in its lean in-memory
+            mode, :mod:`._lean`); ``"engine-full"`` on the engine with its full per-command
+            bookkeeping (state documents; to check the lean mode); ``"compiled"`` on the
             compiled token runner (models of none events, tasks, probability-routed exclusive
             and parallel gateways only; same semantics, same log); ``"auto"`` (default) picks
             the compiled runner when the model fits.
