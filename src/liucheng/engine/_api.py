@@ -51,7 +51,7 @@ class HandlerContext:
 
     def bpmn_error(self, code: str, variables: dict[str, Any] | None = None) -> None:
         """Throw a BPMN error with ``code`` from this task (never returns)."""
-        from ._exec import BpmnErrorSignal
+        from ._activity_work import BpmnErrorSignal
 
         raise BpmnErrorSignal(code, variables)
 
