@@ -59,17 +59,6 @@ def _digest(obj: Any) -> str:
     return hashlib.sha1(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def _timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    best = float("inf")
-    out: Any = None
-    for _ in range(repeat):
-        gc.collect()
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
-
-
 def _measured(fn: Callable[[], Any], repeat: int) -> tuple[dict[str, float], Any]:
     """Median wall and CPU seconds of ``repeat`` runs (and the best wall time): the machine is
     shared, so medians, and CPU time, which other processes disturb less."""
@@ -144,16 +133,19 @@ def _liucheng_mining(
         try:
             if name.startswith("inductive"):
                 noise = float(name.split("_")[1]) if "_" in name else 0.0
-                secs, tree = _timed(
-                    lambda noise=noise: mining.discover_inductive(frame, noise, lifecycle=None), 1
+                # the net conversion is timed too: pm4py's discover_petri_net_inductive does it
+                figs, model = _measured(
+                    lambda noise=noise: mining.to_petri_net(
+                        mining.discover_inductive(frame, noise, lifecycle=None)
+                    ),
+                    1,
                 )
-                model = mining.to_petri_net(tree)
                 net = model if noise == 0.0 else net
                 if noise == 0.0 and net_out is not None:
                     net_out.write_text(json.dumps(_net_to_json(model)))
                 result: Any = {"transitions": len(getattr(model, "transitions", ()))}
             elif name == "token_replay":
-                secs, res = _timed(
+                figs, res = _measured(
                     lambda net=net: mining.token_replay(frame, net, lifecycle=None), 1
                 )
                 result = {"fitness": res.log_fitness}
@@ -162,11 +154,11 @@ def _liucheng_mining(
 
                 cases = frame.get_column("case_id").unique(maintain_order=True).head(align_cases)
                 sample = frame.filter(pl.col("case_id").is_in(cases.implode()))
-                secs, res = _timed(
+                figs, res = _measured(
                     lambda sample=sample, net=net: mining.align(sample, net, lifecycle=None), 1
                 )
                 result = {"fitness": res.log_fitness}
-            out.append({"op": name, "seconds": secs, "peak_rss_mb": _rss_mb(), "result": result})
+            out.append({"op": name, **figs, "peak_rss_mb": _rss_mb(), "result": result})
         except Exception as exc:  # a missing or broken op must not hide the other figures
             out.append({"op": name, "error": f"{type(exc).__name__}: {exc}"})
     return out
@@ -257,7 +249,7 @@ def worker_pm4py(
         try:
             if name.startswith("inductive"):
                 noise = float(name.split("_")[1]) if "_" in name else 0.0
-                secs, net = _timed(
+                figs, net = _measured(
                     quiet(
                         lambda noise=noise: pm4py.discover_petri_net_inductive(
                             df, noise_threshold=noise
@@ -270,7 +262,7 @@ def worker_pm4py(
                     im_net = _pm4py_net(net_in)  # replay and align Liucheng's net
                 result: Any = {"transitions": len(net[0].transitions)}
             elif name == "token_replay" and im_net is not None:
-                secs, fit = _timed(
+                figs, fit = _measured(
                     quiet(lambda im_net=im_net: pm4py.fitness_token_based_replay(df, *im_net)), 1
                 )
                 result = {"fitness": fit.get("log_fitness")}
@@ -278,7 +270,7 @@ def worker_pm4py(
                 n = int(name.split("_")[1])
                 cases = df["case:concept:name"].drop_duplicates().head(n)
                 sample = df[df["case:concept:name"].isin(set(cases))]
-                secs, fit = _timed(
+                figs, fit = _measured(
                     quiet(
                         lambda sample=sample, im_net=im_net: pm4py.fitness_alignments(
                             sample, *im_net
@@ -289,7 +281,7 @@ def worker_pm4py(
                 result = {"fitness": fit.get("log_fitness")}
             else:
                 continue
-            out.append({"op": name, "seconds": secs, "peak_rss_mb": _rss_mb(), "result": result})
+            out.append({"op": name, **figs, "peak_rss_mb": _rss_mb(), "result": result})
         except Exception as exc:
             out.append({"op": name, "error": f"{type(exc).__name__}: {exc}"})
     return out

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from liucheng.analytics import _fast, discover_dfg, variants
+from liucheng.analytics import discover_dfg, variants
 from liucheng.analytics._fast import encoded
 from liucheng.analytics.dfg import discover_dfg_polars
 from liucheng.analytics.variants import variants_polars
@@ -116,15 +116,25 @@ def test_more_activities_than_uint16() -> None:
     _assert_equal_paths(frame, ("all",))
 
 
-def test_hash_collisions_fall_back_to_exact_grouping(monkeypatch: pytest.MonkeyPatch) -> None:
-    frame = read_log(log_path("running-example.xes"))
-    expected = variants_polars(frame)
-
-    def collide(codes: object, starts: np.ndarray, lengths: object, pos: object) -> np.ndarray:
-        return np.zeros(len(starts) - 1, dtype=np.uint64)  # every case in one bucket
-
-    monkeypatch.setattr(_fast, "_case_hash", collide)
-    _same(variants(frame), expected)
+@pytest.mark.parametrize("extra", [0, 300])
+def test_variants_are_whole_sequences(extra: int) -> None:
+    # Sequences whose concatenations agree ("ab" + "" vs "a" + "b") or whose codes share bytes
+    # (with > 256 activities a code takes two bytes) must stay apart; equal ones group.
+    acts = ["a", "b", *[f"x{i:03d}" for i in range(extra)]]
+    rows: list[tuple[str, str, int]] = [("c0", "a", 0), ("c0", "b", 1)]
+    rows += [("c1", "a", 0), ("c2", "b", 0), ("c3", "a", 0), ("c3", "b", 1)]
+    rows += [(f"d{i}", act, i) for i, act in enumerate(acts[2:])]  # every activity occurs
+    if extra:
+        lo, hi = acts[2], acts[-1]  # codes 2 and 301: bytes (2, 0) and (45, 1)
+        rows += [("e0", lo, 0), ("e0", hi, 1), ("e1", hi, 0), ("e1", lo, 1), ("e2", lo, 0)]
+        rows += [("e2", hi, 1)]
+    frame = _frame(rows)
+    enc = encoded(frame, "all")
+    assert enc is not None and enc.codes.dtype == np.uint16
+    _assert_equal_paths(frame, ("all",))
+    v = variants(frame, lifecycle="all")
+    assert v["activities"][0].to_list() == ["a", "b"] and v["count"][0] == 2
+    assert v["count"].sum() == frame["case_id"].n_unique()
 
 
 def test_cases_not_sorted_by_time() -> None:

@@ -33,7 +33,16 @@ def test_small_log_by_hand() -> None:
 
 @pytest.mark.parametrize("name", LOGS)
 def test_variants_equal_pm4py(name: str) -> None:
+    assert_variants_equal_pm4py(name)
+
+
+def assert_variants_equal_pm4py(name: str) -> dict[str, pl.DataFrame]:
+    """Our variants of shared log ``name`` equal pm4py's, with all lifecycles and complete only.
+
+    Returns our variant frames by lifecycle, for further checks.
+    """
     log = read_log(log_path(name))
+    frames: dict[str, pl.DataFrame] = {}
     ref = as_pm4py(log)
     mod = pm4py()
     for lifecycle, frame in (("all", ref), ("complete", pm4py_complete(ref))):
@@ -47,8 +56,10 @@ def test_variants_equal_pm4py(name: str) -> None:
             tuple(a): c
             for a, c in zip(ours["activities"].to_list(), ours["count"].to_list(), strict=True)
         }
-        assert got == expected
+        assert got == expected, lifecycle
         assert ours["count"].to_list() == sorted(ours["count"].to_list(), reverse=True)
+        frames[lifecycle] = ours
+    return frames
 
 
 def test_cli_variants_json() -> None:

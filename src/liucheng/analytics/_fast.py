@@ -2,18 +2,18 @@
 
 The log is encoded once (:mod:`liucheng.history._encoded`, cached on the frame); every
 analysis then counts integers: directly-follows pairs are ``code[i] * n + code[i + 1]`` where
-events ``i`` and ``i + 1`` share a case, and a variant is a case's code sequence, grouped by a
-hash whose groups are then checked element by element (so results are exact, never "equal
-with high probability").
+events ``i`` and ``i + 1`` share a case, and a variant is a case's code sequence, grouped
+exactly (by value, never "equal with high probability") as one binary value per case.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+import pyarrow as pa
 
 from liucheng.history._encoded import EncodedLog, cache_encoding, cached_encoding, encode_log
 
@@ -24,6 +24,8 @@ __all__ = ["dfg_tables", "encoded", "variants_table"]
 I64 = npt.NDArray[np.int64]
 # Past this many cells the pair counts use a sort (np.unique) instead of a dense bincount.
 _DENSE_PAIRS = 1 << 22
+# Up to this many activities a variant's codes are hashed as one byte per event.
+_BYTE_CODES = 256
 
 
 def encoded(log: LogLike, lifecycle: str) -> EncodedLog | None:
@@ -172,74 +174,37 @@ def _position(starts: I64, lengths: I64) -> I64:
     return np.cumsum(step, out=step)
 
 
-def _case_hash(codes: npt.NDArray[Any], starts: I64, lengths: I64, pos: I64) -> npt.NDArray[Any]:
-    """A 64-bit polynomial hash of each case's code sequence (mod 2**64), mixed with its
-    length."""
-    base = np.uint64(0x9E3779B97F4A7C15)
-    powers = np.cumprod(np.full(int(lengths.max()), base, dtype=np.uint64), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        # Code 0 needs no offset: the length is mixed in, so trailing zeros still tell apart.
-        terms = powers[pos]
-        np.multiply(terms, codes, out=terms, casting="unsafe")
-        h = np.add.reduceat(terms, starts[:-1])
-        h ^= lengths.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
-    return h
-
-
-def _factorize(keys: npt.NDArray[Any]) -> tuple[I64, I64, I64]:
-    """Per item its group (equal keys); per group its first item and size.
-
-    Like ``np.unique(return_index=True, return_inverse=True, return_counts=True)``, but with an
-    unstable sort (several times faster) and the first item taken as the group's minimum index.
-    """
-    order = np.argsort(keys)
-    ordered = keys[order]
-    new = np.empty(len(keys), dtype=np.bool_)
-    new[:1] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
-    group_starts = np.flatnonzero(new)
-    first = np.minimum.reduceat(order, group_starts).astype(np.int64)
-    size = np.diff(np.append(group_starts, len(keys))).astype(np.int64)
-    inverse = np.empty(len(keys), dtype=np.int64)
-    inverse[order] = np.cumsum(new) - 1
-    return inverse, first, size
-
-
 def _group_cases(enc: EncodedLog) -> tuple[I64, I64, I64]:
-    """Per case its variant group; per group its first case and size (groups in any order).
+    """Per case its variant group; per group its first case and size; groups numbered in order
+    of their first case.
 
-    Groups come from a hash and are verified: every case must equal its group's first case
-    event by event. On a (practically impossible) collision the exact byte grouping is used.
+    Each case's code sequence is one binary value (an Arrow view over the code array, one byte
+    per event when the log has at most 256 activities) and polars groups equal values: its hash
+    table compares the values themselves, so the grouping is exact.
     """
-    starts = enc.starts
-    lengths = np.diff(starts)
-    pos = _position(starts, lengths)
-    keys = _case_hash(enc.codes, starts, lengths, pos)
-    inverse, first, size = _factorize(keys)
-    rep = first[inverse]  # each case's representative case
-    ok = bool(np.array_equal(lengths, lengths[rep]))
-    if ok:
-        rep_event = np.repeat(starts[rep], lengths) + pos
-        ok = bool(np.array_equal(enc.codes, enc.codes[rep_event]))
-    if ok:
-        return inverse, first, size.astype(np.int64)
-    return _group_cases_exact(enc)
-
-
-def _group_cases_exact(enc: EncodedLog) -> tuple[I64, I64, I64]:
-    """Variant groups by each case's code bytes (exact; the collision fallback)."""
-    raw = enc.codes.tobytes()
-    width = enc.codes.itemsize
-    seen: dict[bytes, int] = {}
-    inverse = np.empty(enc.n_cases, dtype=np.int64)
-    firsts: list[int] = []
-    st = enc.starts.tolist()
-    for k in range(enc.n_cases):
-        g = seen.setdefault(raw[st[k] * width : st[k + 1] * width], len(seen))
-        if g == len(firsts):
-            firsts.append(k)
-        inverse[k] = g
-    return inverse, np.asarray(firsts, dtype=np.int64), np.bincount(inverse).astype(np.int64)
+    n = enc.n_cases
+    codes = enc.codes
+    if len(enc.activities) <= _BYTE_CODES:
+        codes = codes.astype(np.uint8)
+    width = codes.itemsize
+    offsets = enc.starts * width if width > 1 else enc.starts
+    seqs = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(codes)]
+    )
+    try:
+        column = pl.Series(_ArrowArray(seqs))
+    except TypeError:  # a polars without the PyCapsule interface
+        column = pl.Series(seqs)
+    rep = (
+        pl.DataFrame([column.alias("seq")])
+        .with_row_index("case")
+        .select(pl.col("case").min().over("seq"))
+        .to_series()
+        .to_numpy()
+    )
+    first = np.flatnonzero(rep == np.arange(n, dtype=rep.dtype)).astype(np.int64)
+    inverse = np.searchsorted(first, rep).astype(np.int64)
+    return inverse, first, np.bincount(inverse, minlength=len(first)).astype(np.int64)
 
 
 def variants_table(enc: EncodedLog) -> pl.DataFrame:
@@ -266,19 +231,12 @@ def variants_table(enc: EncodedLog) -> pl.DataFrame:
     rep_len = np.diff(starts)[reps]
     offsets = np.concatenate(([0], np.cumsum(rep_len)))
     flat = enc.codes[np.repeat(starts[reps], rep_len) + _position(offsets, rep_len)]
-    lists = (
-        pl.DataFrame(
-            {
-                "variant": np.repeat(np.arange(1, n_var + 1, dtype=np.int64), rep_len),
-                "activities": _names(enc, flat),
-            }
-        )
-        .group_by("variant", maintain_order=True)
-        .agg("activities")
-    )
+    lists = _lists(_names(enc, flat), offsets, n_var)
     count = size_o.astype(np.int64)
     total = np.bincount(rank, weights=micro, minlength=n_var)
-    return lists.with_columns(
+    return pl.DataFrame(
+        [pl.Series("variant", np.arange(1, n_var + 1, dtype=np.int64)), lists]
+    ).with_columns(
         pl.Series("count", count, dtype=pl.Int64),
         pl.Series("mean_seconds", total / size_o / 1e6, dtype=pl.Float64),
         pl.Series("median_seconds", (s[lo + (size_o - 1) // 2] + s[lo + size_o // 2]) / 2),
@@ -286,6 +244,29 @@ def variants_table(enc: EncodedLog) -> pl.DataFrame:
         pl.Series("max_seconds", s[lo + size_o - 1]),
         pl.Series("share", count / count.sum(), dtype=pl.Float64),
     )
+
+
+def _lists(flat: pl.Series, offsets: I64, n: int) -> pl.Series:
+    """``activities``: the list column whose ``k``-th list is ``flat[offsets[k]:offsets[k+1]]``."""
+    owner = pl.Series("v", np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets)))
+    # The owners are sorted: told so, polars groups runs instead of hashing.
+    return (
+        pl.DataFrame([owner.set_sorted(), flat.alias("activities")])
+        .group_by("v", maintain_order=True)
+        .agg("activities")
+        .get_column("activities")
+    )
+
+
+class _ArrowArray:
+    """An Arrow array handed to polars through the Arrow PyCapsule interface (no pyarrow
+    conversion layer, which would import ``pyarrow.compute`` on first use)."""
+
+    def __init__(self, array: pa.Array) -> None:
+        self.array = array
+
+    def __arrow_c_array__(self, requested_schema: object | None = None) -> tuple[object, object]:
+        return cast("tuple[object, object]", self.array.__arrow_c_array__(requested_schema))
 
 
 def _empty_variants() -> pl.DataFrame:

@@ -6,12 +6,14 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from liucheng.errors import LiuchengError, ModelProblem
-from liucheng.model import Definitions, SubProcess, parse_bpmn, validate, write_bpmn
+
+if TYPE_CHECKING:
+    from liucheng.model import Definitions
 
 from ._app import app
 
@@ -33,6 +35,8 @@ def _problem_from_error(exc: LiuchengError, file: str) -> ModelProblem:
 
 def count_elements(defs: Definitions) -> Counter[str]:
     """Flow elements of every process by BPMN type (subprocess content included)."""
+    from liucheng.model import SubProcess
+
     counts: Counter[str] = Counter()
 
     def walk(elements: tuple[Any, ...]) -> None:
@@ -48,6 +52,9 @@ def count_elements(defs: Definitions) -> Counter[str]:
 
 def summarise(path: Path) -> dict[str, Any]:
     """Parse, validate and describe one BPMN file (JSON-ready)."""
+    # The model package is imported by the commands that use it: `liucheng --help` stays fast.
+    from liucheng.model import parse_bpmn, validate
+
     try:
         defs = parse_bpmn(path)
     except LiuchengError as exc:
@@ -83,6 +90,8 @@ def _expand(paths: list[Path]) -> list[Path]:
 
 def check_file(path: Path, *, engine: bool | None = None) -> list[ModelProblem]:
     """Parse and validate one file; a file that cannot be read gives one error problem."""
+    from liucheng.model import parse_bpmn, validate
+
     try:
         defs = parse_bpmn(path)
     except LiuchengError as exc:
@@ -158,6 +167,8 @@ def roundtrip(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """Parse SOURCE and write it to TARGET, keeping every element, extension and DI shape."""
+    from liucheng.model import parse_bpmn, write_bpmn
+
     defs = parse_bpmn(source)
     data = write_bpmn(defs)
     try:

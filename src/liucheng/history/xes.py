@@ -39,7 +39,7 @@ from ._schema import (
     finalize,
     parse_timestamps,
 )
-from ._xes_fast import NotFastPath, pivot, scan_xes
+from ._xes_fast import NotFastPath, fast_dates, pivot, scan_xes
 
 __all__ = ["CHUNK_EVENTS", "read_xes", "write_xes"]
 
@@ -228,7 +228,9 @@ class _Converter:
     def typed(self, key: str, xes_type: str, s: pl.Series, scope: str, offset: int) -> pl.Series:
         try:
             if xes_type == "date":
-                return parse_timestamps(s, what=f"{scope} attribute {key!r}")
+                what = f"{scope} attribute {key!r}"
+                fast = fast_dates(s, lambda t: parse_timestamps(t, what=what))
+                return fast if fast is not None else parse_timestamps(s, what=what)
             if xes_type == "int":
                 return self._strict(s, s.str.strip_chars().cast(pl.Int64, strict=False), key, scope)
             if xes_type == "float":

@@ -9,6 +9,8 @@ import heapq
 
 import numpy as np
 import numpy.typing as npt
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 
 from ._align_results import MOVE_COST, TAU_COST
 from ._align_space import StateSpace
@@ -147,6 +149,31 @@ class _Dp:
         # arcs into each marking (CSR by target), for walking back
         self.in_order = np.argsort(self.dst, kind="stable")
         self.in_ptr = np.concatenate(([0], np.cumsum(np.bincount(self.dst, minlength=n))))
+        # per-marking lower bounds, converted once (not per trace)
+        self.dvis = np.asarray(space.dvis, dtype=np.int64)
+        self.tau_lb = TAU_COST * np.minimum(np.asarray(space.dtau, dtype=np.int64), 1 << 40)
+        self._before: dict[int, npt.NDArray[np.int64]] = {}
+        silent = self.lab < 0
+        pair = np.unique(self.dst[silent] * n + self.src[silent])
+        self._silent_rev = csr_matrix((np.ones(pair.size), (pair // n, pair % n)), shape=(n, n))
+
+    def before(self, a: int) -> npt.NDArray[np.int64]:
+        """Per marking, the fewest silent steps to a marking that enables label ``a``.
+
+        Within a cost bound below one deviation, every step is synchronous or silent, so this
+        many silent steps come before the next event (labelled ``a``) can be consumed.
+        """
+        out = self._before.get(a)
+        if out is None:
+            sources = np.unique(self.src[self.by_label.get(a, self.src[:0])])
+            out = np.full(self.n, 1 << 40, dtype=np.int64)
+            if sources.size:
+                d = dijkstra(self._silent_rev, indices=sources, min_only=True, unweighted=True)
+                ok = np.isfinite(d)
+                out[ok] = TAU_COST * d[ok].astype(np.int64)
+            out = np.maximum(out, self.tau_lb)
+            self._before[a] = out
+        return out
 
     def incoming(self, m: int) -> list[int]:
         """Indices of the arcs into marking ``m``."""
@@ -191,37 +218,44 @@ class _Dp:
         """
         space = self.space
         n = len(trace)
-        dvis = np.asarray(space.dvis, dtype=np.int64)
-        dtau = np.asarray(space.dtau, dtype=np.int64)
+        dvis = self.dvis
         big = np.int64(1 << 50)
-        # lower bound on the cost still to come from (marking, position)
-        lower = [
-            MOVE_COST * np.maximum(dvis - (n - i), 0) + TAU_COST * np.minimum(dtau, 1 << 40)
-            for i in range(n + 1)
-        ]
-        lb = int(lower[0][space.initial])
+        init = space.initial
+        lb = MOVE_COST * max(int(dvis[init]) - n, 0) + int(self.tau_lb[init])
         devs = max(lb // MOVE_COST, 0)
         while True:
             bound = MOVE_COST * (devs + 1) - 1 if devs <= n + int(dvis[space.initial]) else big
-            dist = self._pass(trace, lower, int(bound))
+            dist = self._pass(trace, int(bound))
             cost = int(dist[n, space.final])
             if cost <= bound or bound >= big:
                 break
             devs = 2 * devs + 1
         return self._walk_back(trace, dist, cost)
 
-    def _pass(
-        self, trace: list[int], lower: list[npt.NDArray[np.int64]], bound: int
-    ) -> npt.NDArray[np.int64]:
+    def _cap(self, bound: int, trace: list[int], pos: int) -> npt.NDArray[np.int64]:
+        """Per marking, the highest cost at trace position ``pos`` still within ``bound``:
+        ``bound`` minus a lower bound on the cost to come (visible steps the model still has to
+        make beyond the remaining events, the fewest silent steps to the end and, below one
+        deviation, to the next event)."""
+        left = len(trace) - pos
+        lower = MOVE_COST * np.maximum(self.dvis - left, 0) + self.tau_lb
+        if bound < MOVE_COST and pos < len(trace):
+            np.maximum(lower, self.before(trace[pos]), out=lower)
+        cap: npt.NDArray[np.int64] = bound - lower
+        return cap
+
+    def _pass(self, trace: list[int], bound: int) -> npt.NDArray[np.int64]:
         space = self.space
         n_m = len(space.markings)
+        n = len(trace)
         big = np.int64(1 << 50)
-        dist = np.full((len(trace) + 1, n_m), big, dtype=np.int64)
+        dist = np.full((n + 1, n_m), big, dtype=np.int64)
         dist[0, space.initial] = 0
-        self._closure(dist[0], np.asarray([space.initial]), bound - lower[0])
+        self._closure(dist[0], np.asarray([space.initial]), self._cap(bound, trace, 0))
+        mark = self._mark
         for i, a in enumerate(trace):
             d, nxt = dist[i], dist[i + 1]
-            cap = bound - lower[i + 1]
+            cap = self._cap(bound, trace, i + 1)
             live = np.flatnonzero(d < big)
             log = d[live] + MOVE_COST
             keep = log <= cap[live]
@@ -233,8 +267,11 @@ class _Dp:
                 val = d[src]
                 ok = (val < nxt[dst]) & (val <= cap[dst])
                 if ok.any():
-                    np.minimum.at(nxt, dst[ok], val[ok])
-                    seeds = np.unique(dst[ok])
+                    hit = dst[ok]
+                    np.minimum.at(nxt, hit, val[ok])
+                    mark[hit] = True
+                    seeds = np.flatnonzero(mark)
+                    mark[seeds] = False
             # the log-move values are already closed under model moves (d was); only markings
             # improved by a synchronous move can improve their successors further
             self._closure(nxt, seeds, cap)

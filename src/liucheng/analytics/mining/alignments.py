@@ -6,20 +6,22 @@ Standard cost function, as pm4py: a move on log or a move on model of a visible 
 cheapest run of the model alone; the log fitness is ``1 - Σ cost / Σ (10000 * |trace| + bwc)``.
 
 The model's reachability graph is expanded once and cached (markings are integer ids) and each
-distinct variant is aligned once. When the graph is complete (≤ 100,000 markings) the alignment is
-an exact, vectorised dynamic programme over graph × trace position, run under a cost bound
-(no deviation first, then 1, 3, 7, … deviations) so that states that cannot finish within it
-are never relaxed: a fitting trace only touches silently reachable markings. Otherwise A* runs
-over the synchronous product with a consistent heuristic from the graph (visible steps the
-model still has to make beyond the remaining trace, remaining events the model can never fire
-again, and the fewest silent steps to the end); when a trace exceeds its exact-search budget,
-the search prices silent steps at 0: deviations (hence trace fitness) stay optimal, the raw cost
-may then count a few more silent steps than the minimum, and the alignment is flagged
-``exact=False``.
+distinct variant is aligned once. When the graph is complete (≤ 100,000 markings) the alignment
+is an exact, vectorised dynamic programme over graph × trace position, run under a cost bound
+(no deviation first, then 1, 3, 7, … deviations; below one deviation, the fewest silent steps
+to the next event bound the rest too) so that states that cannot finish within it are never
+relaxed. For a graph too large for the programme, A* runs over the synchronous product with a
+consistent heuristic from the graph (visible steps the model still has to make beyond the
+remaining trace, remaining events the model can never fire again, and the fewest silent steps
+to the end); without the whole graph, A* with pm4py's marking-equation (LP) heuristic
+(:mod:`._align_astar`). When a trace exceeds its exact-search budget, the search prices silent
+steps at 0: deviations (hence trace fitness) stay optimal, the raw cost may then count a few
+more silent steps than the minimum, and the alignment is flagged ``exact=False``.
 """
 
 from __future__ import annotations
 
+from ._align_astar import LpAligner
 from ._align_results import MOVE_COST, TAU_COST, AlignmentResult, TraceAlignment
 from ._align_search import _Budget, _Dp, _search
 from ._align_space import StateSpace
@@ -83,7 +85,17 @@ def align_variants(
     """Optimal alignments of an already compressed log (see :func:`align`)."""
     space = space or StateSpace(net)
     dp = _Dp(space) if space.dvis is not None and len(space.markings) <= dp_states else None
-    empty = _align_one(space, [], max_visits, max_visits)
+    # without the whole graph there are no graph heuristics: the marking-equation A* instead
+    lp = LpAligner(net, max_visits, exact_visits * 100) if space.dvis is None else None
+
+    def one(
+        trace: list[int], budget: int
+    ) -> tuple[int, list[tuple[int, int, int]], int, bool] | None:
+        if lp is not None:
+            return lp.align(trace)
+        return _align_one(space, trace, max_visits, budget)
+
+    empty = one([], max_visits)
     if empty is None:
         raise MiningError(
             "the model has no run from its initial to its final marking",
@@ -99,7 +111,7 @@ def align_variants(
             exact_dp = dp.align(coded)
             found = None if exact_dp is None else (*exact_dp, 0, True)
         else:
-            found = _align_one(space, coded, max_visits, exact_visits)
+            found = one(coded, exact_visits)
         if found is None:
             results.append(None)
             continue
