@@ -17,6 +17,7 @@ from __future__ import annotations
 from ._errors import (
     InfeasibleScheduleError,
     ScenarioError,
+    SimulationEngineError,
     SimulationInputError,
     SimulationLimitError,
 )
@@ -122,6 +123,7 @@ __all__ = [
     "ScheduleResult",
     "ShiftPattern",
     "ShiftsConfig",
+    "SimulationEngineError",
     "SimulationInputError",
     "SimulationLimitError",
     "SimulationResult",

@@ -9,6 +9,7 @@ from liucheng.errors import LiuchengError, ValidationError
 __all__ = [
     "InfeasibleScheduleError",
     "ScenarioError",
+    "SimulationEngineError",
     "SimulationInputError",
     "SimulationLimitError",
 ]
@@ -63,3 +64,13 @@ class SimulationLimitError(LiuchengError):
     """A replication hit ``max_events`` or ``max_virtual_time`` (with ``on_limit: error``)."""
 
     default_code = "simulation.limit"
+
+
+class SimulationEngineError(LiuchengError):
+    """An engine command of a replication failed: the model fails at run time.
+
+    ``element_id`` is the element where it failed; ``details`` carry ``replication``,
+    ``case``, ``element``, ``time`` (virtual seconds) and ``cause`` (the engine's error code).
+    """
+
+    default_code = "simulation.engine.failed"

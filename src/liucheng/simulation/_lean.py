@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from liucheng.engine import ChangeSet, Engine
 from liucheng.engine._exec import Executor
 from liucheng.engine._expr import FEEL_CLOCK
+from liucheng.engine._state import GONE
 from liucheng.engine.ports import Clock, InstanceRecord
 from liucheng.errors import EngineError, LiuchengError, NotFoundError
 
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
     from ._sim_store import SimStore
 
-__all__ = ["LeanEngine", "LeanStateError"]
+__all__ = ["LeanEngine", "LeanStateError", "deliver"]
 
 T = TypeVar("T")
 
@@ -147,3 +148,43 @@ class LeanEngine(Engine):
             raise
         self._tx.apply_lean(changes)
         return result
+
+
+def deliver(engine: Engine, subscription_id: str, variables: dict[str, Any]) -> bool:
+    """Deliver the trigger one subscription waits for (its message or signal) to that wait only.
+
+    A simulated wait (``scenario.events``) ends after its own sampled delay. Correlating by
+    message name would be ambiguous when a case waits for the same message twice (two parallel
+    branches: the engine refuses, ``engine.message.ambiguous``), and broadcasting a signal
+    would end every other case's wait at this one's time. So the engine's own ``fire`` runs
+    for exactly this subscription, as ``correlate_message`` / ``broadcast_signal`` do for each
+    row they match.
+
+    Args:
+        engine: The engine (lean or full).
+        subscription_id: The subscription row.
+        variables: Payload set on the receiving instance (the routing draws).
+
+    Returns:
+        Whether the wait was still there to receive it.
+    """
+    # Engine._command is the engine's one way to run a command; the engine has no public
+    # "deliver to this subscription" yet (see the simulation docs).
+
+    def cmd(run: Executor) -> bool:
+        row = run.tx.get_row("subscription", subscription_id)
+        if row is None or row.instance_id is None:
+            return False
+        st = run.load(row.instance_id)
+        if st.ended is not None:
+            return False
+        owner = st.eis.get(int(row.element_instance_id or 0))
+        if owner is None or owner.state == GONE:
+            return False
+        payload: dict[str, Any] | None = dict(variables)
+        if row.kind != "message":
+            payload = payload or None  # as broadcast_signal passes it
+        run.fire(st, owner, st.graph.nodes[row.element_id], payload, ("subscription", row.id))
+        return True
+
+    return engine._command(cmd)

@@ -16,7 +16,7 @@ from .events import Event
 from .scenario import ActivitySpec
 
 if TYPE_CHECKING:
-    from .bpmn_sim import ActivityRecord
+    from ._records import ActivityRecord
 
 __all__ = ["_Chooser", "_Duty", "_Member", "_Pool", "_Work", "_qualified", "_skill_total"]
 
@@ -94,6 +94,7 @@ class _Member:
 
 class _Pool:
     __slots__ = (
+        "backlogged",
         "backlogs",
         "cursor",
         "free",
@@ -115,6 +116,7 @@ class _Pool:
         self.waiting = 0
         self.wake: Event | None = None
         self.backlogs = False  # a member may hold more than one work item (capacity >= 2)
+        self.backlogged = 0  # work handed to busy members, not started: it waits too
 
 
 class _Work:

@@ -181,9 +181,27 @@ def arrival_times(
 
 
 def _gap_times(gap: Sampler, calendar: WeeklyCalendar | None) -> Iterator[float]:
-    t = 0.0 if calendar is None else calendar.next_open(0.0)
+    if calendar is None:
+        t = 0.0
+        while True:
+            t += gap()
+            if not math.isfinite(t):
+                return
+            yield t
+    t = calendar.next_open(0.0)
+    lo = hi = -math.inf  # the open span t lies in, as add_working_time last found it
     while math.isfinite(t):
-        t = t + gap() if calendar is None else calendar.add_working_time(t, gap())
+        seconds = gap()
+        if lo <= t and seconds < hi - t:
+            # within the open span: add_working_time would return exactly this
+            t = t + seconds
+        else:
+            t = calendar.add_working_time(t, seconds)
+            lo, hi = -math.inf, -math.inf
+            for a, b in calendar.spans_from(t):
+                if a <= t:
+                    lo, hi = a, b
+                break
         if math.isfinite(t):
             yield t
 

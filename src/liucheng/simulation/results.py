@@ -285,58 +285,63 @@ def event_log(run: ReplicationRun, start: dt.datetime) -> pl.DataFrame:
     import polars as pl
 
     origin = start if start.tzinfo else start.replace(tzinfo=dt.UTC)
-    rows: list[tuple[float, str, int, str, float, str, str | None, str, float | None]] = []
-    seq = 0
+    # columns built in one pass (a start row, then an end row, per activity instance), sorted
+    # once by (case arrival, case, time, creation order)
+    arrivals = run.arrivals
+    arrival: list[float] = []
+    case: list[str] = []
+    activity: list[str] = []
+    when: list[float] = []
+    lifecycle: list[str] = []
+    resource: list[str | None] = []
+    element: list[str] = []
+    cost: list[float | None] = []
     for rec in run.activities:
-        arrival = run.arrivals.get(rec.case, 0.0)
+        at = arrivals.get(rec.case, 0.0)
         if rec.started is not None:
-            rows.append(
-                (
-                    arrival,
-                    rec.case,
-                    seq,
-                    rec.activity,
-                    rec.started,
-                    "start",
-                    rec.resource,
-                    rec.element_id,
-                    None,
-                )
-            )
-            seq += 1
+            arrival.append(at)
+            case.append(rec.case)
+            activity.append(rec.activity)
+            when.append(rec.started)
+            lifecycle.append("start")
+            resource.append(rec.resource)
+            element.append(rec.element_id)
+            cost.append(None)
         if rec.ended is not None:
-            rows.append(
-                (
-                    arrival,
-                    rec.case,
-                    seq,
-                    rec.activity,
-                    rec.ended,
-                    "ate_abort" if rec.aborted else "complete",
-                    rec.resource,
-                    rec.element_id,
-                    rec.cost,
-                )
-            )
-            seq += 1
-    rows.sort(key=lambda r: (r[0], r[1], r[4], r[2]))
-    micro = [round(r[4] * 1e6) for r in rows]
+            arrival.append(at)
+            case.append(rec.case)
+            activity.append(rec.activity)
+            when.append(rec.ended)
+            lifecycle.append("ate_abort" if rec.aborted else "complete")
+            resource.append(rec.resource)
+            element.append(rec.element_id)
+            cost.append(rec.cost)
+    n = len(case)
+    seconds = np.asarray(when, dtype=float)
+    # np.lexsort: the last key is the primary one
+    order = np.lexsort(
+        (np.arange(n), seconds, np.asarray(case, dtype=object), np.asarray(arrival, dtype=float))
+    )
     base = int(origin.timestamp() * 1e6)
-    frame = pl.DataFrame(
+    micro = base + np.round(seconds[order] * 1e6).astype(np.int64)
+
+    def pick(values: list[Any]) -> list[Any]:
+        return [values[i] for i in order.tolist()]
+
+    return pl.DataFrame(
         {
-            "case_id": [r[1] for r in rows],
-            "activity": [r[3] for r in rows],
-            "timestamp": pl.Series([base + m for m in micro], dtype=pl.Int64)
+            "case_id": pl.Series(pick(case), dtype=pl.Utf8),
+            "activity": pl.Series(pick(activity), dtype=pl.Utf8),
+            "timestamp": pl.Series(micro, dtype=pl.Int64)
             .cast(pl.Datetime("us"))
             .dt.replace_time_zone("UTC"),
-            "lifecycle": [r[5] for r in rows],
-            "resource": pl.Series([r[6] for r in rows], dtype=pl.Utf8),
-            "event_index": pl.Series(range(len(rows)), dtype=pl.Int64),
-            "element_id": [r[7] for r in rows],
-            "cost:total": pl.Series([r[8] for r in rows], dtype=pl.Float64),
+            "lifecycle": pl.Series(pick(lifecycle), dtype=pl.Utf8),
+            "resource": pl.Series(pick(resource), dtype=pl.Utf8),
+            "event_index": pl.Series(range(n), dtype=pl.Int64),
+            "element_id": pl.Series(pick(element), dtype=pl.Utf8),
+            "cost:total": pl.Series(pick(cost), dtype=pl.Float64),
         }
     )
-    return frame
 
 
 def simulate(
@@ -362,7 +367,8 @@ def simulate(
             mode, :mod:`._lean`); ``"engine-full"`` on the engine with its full per-command
             bookkeeping (state documents; to check the lean mode); ``"compiled"`` on the
             compiled token runner (models of none events, tasks, probability-routed exclusive
-            and parallel gateways only; same semantics, same log); ``"auto"`` (default) picks
+            and parallel gateways, timer boundary events and intermediate timer, message and
+            signal waits only; same semantics, same log); ``"auto"`` (default) picks
             the compiled runner when the model fits.
         organisation: The organisation for ``scenario.organisation`` (default: load that
             file, relative to ``base_dir``).
