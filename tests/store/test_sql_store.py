@@ -198,7 +198,7 @@ def test_concurrent_updates_one_wins(store: SqlStore) -> None:
         try:
             with store.transaction() as tx:
                 tx.get_instance("i1")
-                barrier.wait(timeout=10)
+                barrier.wait(timeout=120)
                 tx.apply(ChangeSet(instances_update=[(_instance(business_key=name), 1)]))
             outcomes.append("ok")
         except ConcurrencyError:

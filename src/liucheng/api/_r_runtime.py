@@ -73,6 +73,8 @@ class StartBody(BaseModel):
 
     key: str | None = Field(default=None, min_length=1, max_length=200)
     version: int | None = Field(default=None, ge=1)
+    #: The one version of ``key`` with this ``camunda:versionTag``.
+    version_tag: str | None = Field(default=None, min_length=1, max_length=200)
     definition_id: str | None = Field(default=None, min_length=1, max_length=400)
     business_key: str | None = Field(default=None, max_length=400)
     variables: Vars = Field(default_factory=dict)
@@ -108,6 +110,7 @@ def start_instance(body: StartBody, caller: CallerDep, svc: ServicesDep) -> Any:
         body.business_key,
         version=None if body.definition_id else body.version,
         definition_id=body.definition_id,
+        version_tag=None if body.definition_id else body.version_tag,
     )
     rec = svc.engine.get_instance(pid)
     return {"id": pid, "key": key, "ended": rec is None}
@@ -212,10 +215,11 @@ def get_variables(instance_id: Id, caller: CallerDep, svc: ServicesDep) -> Any:
 
 
 class VariablesBody(BaseModel):
-    """Variables to set."""
+    """Variables to set (and names to remove first, like Camunda's ``deletions``)."""
 
     variables: Vars
     element_instance_id: str | None = Field(default=None, max_length=200)
+    remove: list[str] = Field(default_factory=list, max_length=1000)
 
 
 @router.patch(
@@ -226,7 +230,10 @@ class VariablesBody(BaseModel):
 def set_variables(instance_id: Id, body: VariablesBody, caller: CallerDep, svc: ServicesDep) -> Any:
     operable_instance(svc, caller, instance_id)
     svc.engine.set_variables(
-        instance_id, body.variables, element_instance_id=body.element_instance_id
+        instance_id,
+        body.variables,
+        element_instance_id=body.element_instance_id,
+        remove=body.remove,
     )
     rec = svc.engine.get_instance(instance_id)
     return jsonable(dict(rec.doc.get("vars") or {})) if rec else {}

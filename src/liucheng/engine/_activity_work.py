@@ -138,16 +138,7 @@ class ActivityWorkMixin(UserTaskBehaviour):
             st.dirty = True
             return
         if node.decision is not None:
-            try:
-                result = self.engine.decide(
-                    self.tx, node.decision, self.context(ei), st.definition_id
-                )
-            except LiuchengError as exc:
-                self.incident(st, ei, "execute", exc)
-                return
-            if node.result_var:  # without one the result is dropped (Camunda 7)
-                self.set_var(st, ei, node.result_var, result)
-            self.complete(st, ei)
+            self.call_decision(st, ei)
             return
         if node.handler is not None:
             self.call_handler(st, ei, node.handler)

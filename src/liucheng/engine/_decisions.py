@@ -4,14 +4,18 @@ Two dialects, each with its own documented semantics:
 
 - Camunda 7 (``camunda:decisionRef``): the decision is chosen by ``camunda:decisionRefBinding``
   (``latest`` by default, ``deployment``: the version deployed with the process, ``version``:
-  ``camunda:decisionRefVersion``). The result is Camunda's ``DmnDecisionResult``: one map of
+  ``camunda:decisionRefVersion``, ``versionTag``: the one version whose decision carries
+  ``camunda:versionTag`` = ``camunda:decisionRefVersionTag``; none or several is an incident).
+  The result is Camunda's ``DmnDecisionResult``: one map of
   output name -> value per matched rule (a literal expression gives one map holding the
   decision's variable). ``camunda:mapDecisionResult`` turns it into the value of
   ``camunda:resultVariable``: ``resultList`` (default, the list of maps), ``singleResult`` (the
   one map, null when nothing matched), ``singleEntry`` (the one value, null when nothing
   matched) or ``collectEntries`` (the values of the one output, ``[]`` when nothing matched).
   A result that does not fit the mapping opens an incident. Without a result variable the
-  result is not stored (Camunda keeps it only as a transient ``decisionResult``).
+  result is not stored. Either way the task's output mappings (``camunda:outputParameter``)
+  see the unmapped result as the transient variable ``decisionResult`` (the list of maps; in
+  FEEL ``decisionResult[1].name``), which is never stored, as in Camunda.
   ``camunda:decisionRefTenantId`` is ignored: Liucheng has no tenants.
 - Zeebe (``zeebe:calledDecision decisionId resultVariable``): the result variable gets the
   decision's FEEL value as it is (one output: the value; several: a context; a multi-hit
@@ -28,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from liucheng.errors import EngineError, ModelError
 
+from ._bindings import definition_by_tag
 from ._expr import Expr, maybe_feel, to_plain
 
 if TYPE_CHECKING:
@@ -36,12 +41,21 @@ if TYPE_CHECKING:
     from ._graph import Node
     from .ports import DefinitionRecord, Transaction
 
-__all__ = ["MAPPINGS", "DecisionCall", "compile_decision", "evaluate_decision", "map_result"]
+__all__ = [
+    "MAPPINGS",
+    "DecisionCall",
+    "compile_decision",
+    "decision_version_tag",
+    "evaluate_decision",
+    "map_result",
+    "run_decision",
+]
 
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
+CAMUNDA_DMN = "http://camunda.org/schema/1.0/dmn"
 #: ``camunda:mapDecisionResult`` values, the first is the default.
 MAPPINGS = ("resultList", "singleResult", "singleEntry", "collectEntries")
-_CAMUNDA_BINDINGS = ("latest", "deployment", "version")
+_CAMUNDA_BINDINGS = ("latest", "deployment", "version", "versionTag")
 _ZEEBE_BINDINGS = ("latest", "deployment")
 _MULTI_HIT = frozenset({"COLLECT", "RULE ORDER", "OUTPUT ORDER"})
 
@@ -54,8 +68,8 @@ class DecisionCall:
         ref: The decision id (a constant or FEEL).
         dialect: ``"camunda"`` (mapped result) or ``"zeebe"`` (FEEL result).
         element_id: The task's id (for errors).
-        binding: ``latest``, ``deployment`` or ``version``.
-        version: The version to call with the ``version`` binding.
+        binding: ``latest``, ``deployment``, ``version`` or ``versionTag``.
+        version: The version (``version`` binding) or version tag (``versionTag``) to call.
         mapping: The ``camunda:mapDecisionResult`` (Camunda only).
         result_var: The variable the result goes to (none: the result is dropped).
     """
@@ -125,16 +139,19 @@ def compile_decision(node: Node, el: m.BaseElement, file: str | None = None) -> 
             el,
             file,
             f"business rule task '{el.id}' has unsupported decisionRefBinding '{binding}'",
-            "use latest, deployment or version (versionTag is not supported)",
+            "use latest, deployment, version or versionTag",
         )
-    version = maybe_feel(el.attr(CAMUNDA, "decisionRefVersion"), node.id)
-    if binding == "version" and version is None:
-        raise _invalid(
-            el,
-            file,
-            f"business rule task '{el.id}' binds by version but has no decisionRefVersion",
-            "add camunda:decisionRefVersion",
-        )
+    version = None
+    if binding in ("version", "versionTag"):
+        attr = "decisionRefVersion" if binding == "version" else "decisionRefVersionTag"
+        version = maybe_feel(el.attr(CAMUNDA, attr), node.id)
+        if version is None:
+            raise _invalid(
+                el,
+                file,
+                f"business rule task '{el.id}' binds by {binding} but has no {attr}",
+                f"add camunda:{attr}",
+            )
     mapping = el.attr(CAMUNDA, "mapDecisionResult") or MAPPINGS[0]
     if mapping not in MAPPINGS:
         raise _invalid(
@@ -149,8 +166,43 @@ def compile_decision(node: Node, el: m.BaseElement, file: str | None = None) -> 
     node.result_var = result_var
 
 
+def decision_version_tag(
+    cache: dict[str, Any], tx: Transaction, rec: DefinitionRecord
+) -> str | None:
+    """The ``camunda:versionTag`` of a deployed decision version (read once, cached).
+
+    The DMN model keeps no vendor attributes, so the tag is read from the stored resource.
+    """
+    slot = rec.id + "#versionTag"  # definition ids never hold a "#" (XML ids do not)
+    if slot in cache:
+        tag: str | None = cache[slot]
+        return tag
+    from lxml import etree
+
+    dep = tx.get_deployment(rec.deployment_id)
+    tag = None
+    data = dep.resources.get(rec.resource_name) if dep is not None else None
+    if data is not None:
+        # parsed with parse_dmn at deployment already; no entities, DTDs or network here either
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+        root = etree.fromstring(data, parser)
+        for el in root:
+            if isinstance(el.tag, str) and el.tag.endswith("}decision") and el.get("id") == rec.key:
+                # Camunda's DMN namespace (the Modeler's), or its BPMN one
+                tag = el.get(f"{{{CAMUNDA_DMN}}}versionTag") or el.get(f"{{{CAMUNDA}}}versionTag")
+                break
+    cache[slot] = tag
+    return tag
+
+
 def _find(
-    tx: Transaction, call: DecisionCall, key: str, context: Mapping[str, Any], process: str | None
+    tx: Transaction,
+    call: DecisionCall,
+    key: str,
+    context: Mapping[str, Any],
+    process: str | None,
+    *,
+    cache: dict[str, Any],
 ) -> DefinitionRecord:
     rec: DefinitionRecord | None
     if call.binding == "deployment" and process is not None:
@@ -165,6 +217,17 @@ def _find(
                 hint="deploy the DMN file together with the process (binding 'deployment')",
             )
         return found[-1]
+    if call.binding == "versionTag" and call.version is not None:
+        tag = str(call.version.value(context))
+        return definition_by_tag(
+            tx,
+            key,
+            tag,
+            lambda d: decision_version_tag(cache, tx, d),
+            element_id=call.element_id,
+            attribute="camunda:decisionRefVersionTag",
+            kind="dmn",
+        )
     if call.binding == "version" and call.version is not None:
         raw = call.version.value(context)
         try:
@@ -216,10 +279,26 @@ def evaluate_decision(
         EngineError: Unknown decision or version, a failed evaluation, or a result that does
             not fit ``camunda:mapDecisionResult``.
     """
+    return run_decision(cache, tx, call, context, process)[0]
+
+
+def run_decision(
+    cache: dict[str, Any],
+    tx: Transaction,
+    call: DecisionCall,
+    context: Mapping[str, Any],
+    process: str | None = None,
+) -> tuple[Any, list[dict[str, Any]] | None]:
+    """Like :func:`evaluate_decision`, with Camunda's unmapped result too.
+
+    Returns:
+        The mapped result and, for the Camunda dialect, the ``DmnDecisionResult`` rows (one
+        map per matched rule: the transient ``decisionResult``); ``None`` for Zeebe.
+    """
     from liucheng.dmn import DmnModel, parse_dmn
 
     key = str(call.ref.value(context))
-    rec = _find(tx, call, key, context, process)
+    rec = _find(tx, call, key, context, process, cache=cache)
     model = cache.get(rec.id)
     if model is None:
         dep = tx.get_deployment(rec.deployment_id)
@@ -237,12 +316,12 @@ def evaluate_decision(
             hint="check the decision's inputs and rules",
         )
     if call.dialect == "zeebe":
-        return to_plain(result.value)
-    if call.result_var is None:
-        return None  # Camunda maps the result only into a result variable
+        return to_plain(result.value), None
     decision = next(d for d in model.definitions.decisions if key in (d.id, d.name))
-    rows = rule_results(decision, result.value)
-    return to_plain(map_result(call.mapping, rows, key, call.element_id))
+    rows: list[dict[str, Any]] = to_plain(rule_results(decision, result.value))
+    if call.result_var is None:
+        return None, rows  # Camunda maps the result only into a result variable
+    return to_plain(map_result(call.mapping, rows, key, call.element_id)), rows
 
 
 def rule_results(decision: Any, value: Any) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from ._api import (
 )
 from ._authz import AuthzMixin
 from ._base import EngineBase, Handler, Source
+from ._bindings import definition_by_tag
 from ._exec import Executor
 from ._graph import Graph, Node, compile_process
 from ._queries import QueriesMixin
@@ -199,12 +200,25 @@ class Engine(AuthzMixin, SlaMixin, TasksMixin, StaffMixin, WorkMixin, QueriesMix
     # ================================================================== commands
 
     def _definition(
-        self, tx: Transaction, key: str | None, version: int | None, definition_id: str | None
+        self,
+        tx: Transaction,
+        key: str | None,
+        version: int | None,
+        definition_id: str | None,
+        version_tag: str | None = None,
     ) -> DefinitionRecord:
         if definition_id is not None:
             rec = tx.get_definition(definition_id)
         elif key is None:
             raise EngineError("give a process key or a definition id", code="engine.start.args")
+        elif version_tag is not None:
+            if version is not None:
+                raise EngineError(
+                    "give a version or a version tag, not both", code="engine.start.args"
+                )
+            return definition_by_tag(
+                tx, key, version_tag, lambda d: self.graph(d.id, tx).version_tag
+            )
         elif version is not None:
             rec = tx.definition_by_version(key, version)
         else:
@@ -226,6 +240,7 @@ class Engine(AuthzMixin, SlaMixin, TasksMixin, StaffMixin, WorkMixin, QueriesMix
         *,
         version: int | None = None,
         definition_id: str | None = None,
+        version_tag: str | None = None,
     ) -> str:
         """Start a process instance at its none start event.
 
@@ -235,13 +250,19 @@ class Engine(AuthzMixin, SlaMixin, TasksMixin, StaffMixin, WorkMixin, QueriesMix
             business_key: The instance's business key.
             version: A specific version of ``key``.
             definition_id: A specific definition version (instead of ``key``).
+            version_tag: The one version of ``key`` with this ``camunda:versionTag`` (like
+                Camunda's ``processDefinitionVersionTag``).
 
         Returns:
             The new process instance id (the instance may already have ended).
+
+        Raises:
+            NotFoundError: ``engine.definition.version_tag_unknown``: no version has the tag.
+            EngineError: ``engine.definition.version_tag_ambiguous``: several versions have it.
         """
 
         def cmd(run: Executor) -> str:
-            rec = self._definition(run.tx, key, version, definition_id)
+            rec = self._definition(run.tx, key, version, definition_id, version_tag)
             graph = self.graph(rec.id, run.tx)
             st = run.new_instance(graph, rec.id, business_key)
             run.start_instance(st, dict(variables or {}))
@@ -520,15 +541,27 @@ class Engine(AuthzMixin, SlaMixin, TasksMixin, StaffMixin, WorkMixin, QueriesMix
         variables: Mapping[str, Any],
         *,
         element_instance_id: str | None = None,
+        remove: Iterable[str] = (),
     ) -> None:
         """Set process-level variables (or local ones of an element instance).
 
-        Conditional events whose condition becomes true fire.
+        Conditional events whose condition becomes true fire (``camunda:variableEvents``: a
+        new variable is a ``create``, a set one an ``update``, a removed one a ``delete``).
+
+        Args:
+            instance_id: The process instance.
+            variables: Values to set.
+            element_instance_id: Set (and remove) the element instance's local variables.
+            remove: Names of variables to remove first (Camunda's ``deletions``; names that
+                do not exist are ignored).
         """
+        gone = tuple(remove)  # a command may run again (conflict retry)
 
         def cmd(run: Executor) -> None:
             st = run.load(instance_id)
             scope = st.root if element_instance_id is None else run.find_ei(st, element_instance_id)
+            for name in gone:
+                run.remove_local(st, scope, name)
             for k, v in variables.items():
                 run.set_local(st, scope, k, v)
 

@@ -288,11 +288,16 @@ class EventsMixin(LifecycleMixin):
         self.var_changed.discard(st.id)
         return self.check_conditions(st, self.changed_names.pop(st.id, None))
 
-    def check_conditions(self, st: InstanceState, changed: set[str] | None = None) -> bool:
+    def check_conditions(
+        self, st: InstanceState, changed: set[tuple[str, str]] | None = None
+    ) -> bool:
         """Evaluate every conditional subscription of ``st``; fire the true ones.
 
-        ``changed``: the variables written since the last check; an event with
-        ``camunda:variableName`` is evaluated only when one of its variables is among them.
+        ``changed``: the variable events since the last check, ``(name, event)`` with event
+        ``create``, ``update`` or ``delete``. An event with ``camunda:variableName`` is
+        evaluated only when one of its variables changed, one with ``camunda:variableEvents``
+        only on one of those events (both: that variable with one of those events), as
+        Camunda 7 does. ``None``: evaluate every one (no variable event to filter on).
         """
         fired = False
         for ei in list(st.eis.values()):
@@ -304,11 +309,7 @@ class EventsMixin(LifecycleMixin):
                     continue
                 node = st.graph.nodes[entry[2]]
                 assert node.condition is not None
-                if (
-                    node.cond_vars is not None
-                    and changed is not None
-                    and node.cond_vars.isdisjoint(changed)
-                ):
+                if changed is not None and not _wanted(node, changed):
                     continue
                 entry[1] = 1  # evaluated (see _check_one_condition)
                 if node.condition.evaluate(self.context(ei)) is True:
@@ -513,3 +514,15 @@ def _match(nodes: list[Node], code: str | None) -> Node | None:
         if n.event_code is None:
             return n
     return None
+
+
+def _wanted(node: Node, changed: set[tuple[str, str]]) -> bool:
+    """Whether a conditional event listens to one of the ``changed`` variable events."""
+    names = node.cond_vars
+    events = node.cond_events
+    if names is None and events is None:
+        return True
+    return any(
+        (names is None or name in names) and (events is None or event in events)
+        for name, event in changed
+    )

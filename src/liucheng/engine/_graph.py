@@ -12,6 +12,7 @@ from typing import Any
 import liucheng.model as m
 from liucheng.errors import EngineError, ModelError
 
+from ._bindings import call_binding, variable_events
 from ._decisions import DecisionCall, compile_decision
 from ._expr import Expr, StructureExpr, feel, maybe_feel
 from ._timers import RetryPolicy, parse_retry_cycle
@@ -125,6 +126,7 @@ class Node:
         "attached_to",
         "boundaries",
         "business_key",
+        "call_bind",
         "call_in",
         "call_out",
         "called",
@@ -133,6 +135,7 @@ class Node:
         "children",
         "comp_handler",
         "comp_scope",
+        "cond_events",
         "cond_vars",
         "condition",
         "corr_key",
@@ -199,6 +202,8 @@ class Node:
         self.condition: Expr | None = None
         #: ``camunda:variableName``: a conditional event is checked only when one of these changes.
         self.cond_vars: frozenset[str] | None = None
+        #: ``camunda:variableEvents``: ... and only on these changes (create, update, delete).
+        self.cond_events: frozenset[str] | None = None
         self.link: str | None = None
         self.activity_ref: str | None = None
         self.wait = True
@@ -225,6 +230,8 @@ class Node:
         self.cand_users: Expr | None = None
         self.cand_groups: Expr | None = None
         self.called: Expr | None = None
+        #: ``camunda:calledElementBinding`` and its version or version tag (see ``._lifecycle``).
+        self.call_bind: tuple[str, Expr | None] = ("latest", None)
         self.call_in: list[tuple[str, str, Any]] = []
         self.call_out: list[tuple[str, str, Any]] = []
         self.business_key: Expr | None = None
@@ -284,6 +291,8 @@ class Graph:
         self.forms: dict[str, str] = {}
         self.has_conditionals = False
         self.has_or_joins = False
+        #: ``camunda:versionTag`` of the process (call activities and starts can bind to it).
+        self.version_tag: str | None = None
         #: Process-level SLA mappings (``liucheng:sla`` on the process; see docs/work.md).
         self.slas: list[dict[str, Any]] = []
 
@@ -345,6 +354,7 @@ def compile_process(process: m.Process, roots: dict[str, Any], *, file: str | No
     if not process.id:
         raise ModelError("a process has no id", file=file, hint="give every process an id")
     g = Graph(process.id, process.name)
+    g.version_tag = process.attr(CAMUNDA, "versionTag")
     ctx = _Ctx(roots, file)
     _compile_container(g, ctx, process, None)
     assign_lanes(g, process)
@@ -570,6 +580,7 @@ def _compile_event(node: Node, ctx: _Ctx, el: Any) -> None:
         names = d.attr(CAMUNDA, "variableName")
         if names:
             node.cond_vars = frozenset(n.strip() for n in names.split(",") if n.strip())
+        node.cond_events = variable_events(d, el, ctx.file)
     elif isinstance(d, m.LinkEventDefinition):
         node.link = d.name
     elif isinstance(d, m.CompensateEventDefinition):
@@ -754,6 +765,7 @@ def _compile_activity(node: Node, ctx: _Ctx, el: Any) -> None:
             node.call_in.append(("all", "", None))
         else:
             node.called = maybe_feel(el.called_element, node.id)
+            node.call_bind = call_binding(el, ctx.file)
         for p in el.extensions("camunda:in"):
             _call_mapping(node, p, node.call_in)
         for p in el.extensions("camunda:out"):

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from liucheng.errors import EngineError, LiuchengError
+from liucheng.errors import LiuchengError
 
+from ._bindings import called_definition
+from ._decisions import run_decision
 from ._graph import Flow, Node
 from ._run import Run
-from ._state import ASYNC_B, EI, GONE, JOIN, WAIT, InstanceState
+from ._state import ASYNC_B, EI, FAILED, GONE, JOIN, WAIT, InstanceState
 
-__all__ = ["LifecycleMixin"]
+__all__ = ["DECISION_RESULT", "LifecycleMixin"]
+
+#: Camunda's transient variable holding a business rule task's unmapped decision result.
+DECISION_RESULT = "decisionResult"
 
 
 class LifecycleMixin(Run):
@@ -140,15 +145,15 @@ class LifecycleMixin(Run):
         assert node is not None
         assert node.called is not None
         ctx = self.context(ei)
-        key = str(node.called.value(ctx))
-        rec = self.tx.latest_definition(key)
-        if rec is None:
-            raise EngineError(
-                f"call activity '{node.id}' calls process '{key}', which is not deployed",
-                code="engine.call.unknown",
-                element_id=node.id,
-                hint="deploy the called process first",
+        try:
+            rec = called_definition(
+                self.tx, lambda d: self.engine.graph(d.id, self.tx), st.definition_id, node, ctx
             )
+        except LiuchengError as exc:
+            # like an unknown decision: the call waits in an incident until the right version
+            # is deployed and the incident resolved
+            self.incident(st, ei, "execute", exc)
+            return
         graph = self.engine.graph(rec.id, self.tx)
         variables: dict[str, Any] = {}
         for kind, target, source in node.call_in:
@@ -166,6 +171,41 @@ class LifecycleMixin(Run):
         ei.d()["child"] = child.id
         st.dirty = True
         self.start_instance(child, variables)
+
+    def call_decision(self, st: InstanceState, ei: EI) -> None:
+        """A business rule task: evaluate its decision, store the result, complete.
+
+        Its output mappings see Camunda's transient ``decisionResult`` (see ``._decisions``):
+        a local of the task that no variable event, index row or history entry records, gone
+        once the task has completed.
+        """
+        node = ei.node
+        assert node is not None
+        assert node.decision is not None
+        try:
+            result, rows = run_decision(
+                self.engine._dmn, self.tx, node.decision, self.context(ei), st.definition_id
+            )
+        except LiuchengError as exc:
+            self.incident(st, ei, "execute", exc)
+            return
+        if node.result_var:  # without one the result is dropped (Camunda 7)
+            self.set_var(st, ei, node.result_var, result)
+        if rows is not None and node.outputs:
+            if ei.vars is None:
+                ei.vars = {}
+            ei.vars[DECISION_RESULT] = rows
+            self.complete(st, ei)
+            # after everything complete scheduled (the mappings may wait for a conditional
+            # boundary event first); an incident in the mappings keeps it for the retry
+            self.push(self._drop_decision_result, ei)
+            return
+        self.complete(st, ei)
+
+    @staticmethod
+    def _drop_decision_result(ei: EI) -> None:
+        if ei.vars and ei.state != FAILED:
+            ei.vars.pop(DECISION_RESULT, None)
 
     def call_outputs(self, st: InstanceState, call: EI, child: InstanceState) -> None:
         """Copy a called instance's variables back (``camunda:out``)."""

@@ -53,8 +53,9 @@ class Run:
         self.history = engine.history_enabled
         self.hseq = 0
         self.var_changed: set[str] = set()
-        #: names of the variables written per instance since its conditions were last checked
-        self.changed_names: dict[str, set[str]] = {}
+        #: (name, event) of the variable changes per instance since its conditions were last
+        #: checked
+        self.changed_names: dict[str, set[tuple[str, str]]] = {}
         self.root_vars: dict[str, set[str]] = {}
         self.signals: list[tuple[str, dict[str, Any] | None]] = []
         #: Inside a job, a failing step fails the job (retries, then an incident on the job)
@@ -219,7 +220,7 @@ class Run:
         while cur is not None:
             if cur.vars is not None and name in cur.vars:
                 cur.vars[name] = value
-                self._var_event(st, cur, name, value)
+                self._var_event(st, cur, name, value, "update")
                 return
             if cur.parent is None:
                 break
@@ -227,25 +228,35 @@ class Run:
         root = st.root
         assert root.vars is not None
         root.vars[name] = value
-        self._var_event(st, root, name, value)
+        self._var_event(st, root, name, value, "create")
 
     def set_local(self, st: InstanceState, ei: EI, name: str, value: Any) -> None:
         """Set a variable on ``ei`` itself."""
         if ei.vars is None:
             ei.vars = {}
+        event = "update" if name in ei.vars else "create"
         ei.vars[name] = value
-        self._var_event(st, ei, name, value)
+        self._var_event(st, ei, name, value, event)
 
-    def _var_event(self, st: InstanceState, scope: EI, name: str, value: Any) -> None:
+    def remove_local(self, st: InstanceState, ei: EI, name: str) -> bool:
+        """Remove a variable of ``ei`` itself; whether it existed."""
+        if not ei.vars or name not in ei.vars:
+            return False
+        del ei.vars[name]
+        self._var_event(st, ei, name, None, "delete")
+        return True
+
+    def _var_event(self, st: InstanceState, scope: EI, name: str, value: Any, event: str) -> None:
         st.dirty = True
         if type(value) not in STABLE_TYPES:
             self.unstable.add(st.id)
         self.var_changed.add(st.id)
         if st.graph.has_conditionals:
+            # (name, create/update/delete): what camunda:variableName/variableEvents filter on
             changed = self.changed_names.get(st.id)
             if changed is None:
                 changed = self.changed_names[st.id] = set()
-            changed.add(name)
+            changed.add((name, event))
         if scope.parent is None:
             # index rows and history are written once per command with the final value
             names = self.root_vars.get(st.id)
@@ -312,7 +323,13 @@ class Run:
             if names:
                 rvars = st.root.vars or {}
                 for name in sorted(names):
-                    value = rvars.get(name)
+                    if name not in rvars:  # removed (set_variables(remove=...))
+                        if self.history:
+                            data = {"name": name, "value": None, "deleted": True}
+                            self.hist("variable", st, None, None, data)
+                        cs.delete("variable", f"{st.id}/{name}")
+                        continue
+                    value = rvars[name]
                     if self.history:
                         self.hist("variable", st, None, None, {"name": name, "value": value})
                     if st.ended is None:

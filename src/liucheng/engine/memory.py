@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -30,17 +30,23 @@ from .ports import (
     Page,
 )
 
-__all__ = ["MemoryStore", "MemoryTransaction"]
+__all__ = ["MemoryStore", "MemoryTransaction", "instance_filters", "matches", "page_of"]
 
 
-def _paged(rows: list[Any], page: Page | None) -> list[Any]:
+def page_of(rows: list[Any], page: Page | None) -> list[Any]:
+    """The rows of ``page`` (all of them without one)."""
     if page is None:
         return rows
     end = None if page.limit is None else page.offset + page.limit
     return rows[page.offset : end]
 
 
-def _matches(row: Any, filters: dict[str, Any]) -> bool:
+def matches(row: Any, filters: Mapping[str, Any]) -> bool:
+    """Whether ``row`` passes attribute filters, as every store's ``find_*`` reads them.
+
+    Each attribute must equal its filter value; a list, tuple or set value means "any of
+    these". The SQL store applies the same rule to what it compares in Python (JSON columns).
+    """
     for name, want in filters.items():
         have = getattr(row, name, None)
         if isinstance(want, list | tuple | set | frozenset):
@@ -49,6 +55,25 @@ def _matches(row: Any, filters: dict[str, Any]) -> bool:
         elif have != want:
             return False
     return True
+
+
+def instance_filters(
+    *,
+    key: str | None = None,
+    definition_id: str | None = None,
+    business_key: str | None = None,
+    parent_id: str | None = None,
+    root_id: str | None = None,
+) -> dict[str, Any]:
+    """The filters of ``find_instances`` that were given, by instance attribute."""
+    given = {
+        "key": key,
+        "definition_id": definition_id,
+        "business_key": business_key,
+        "parent_id": parent_id,
+        "root_id": root_id,
+    }
+    return {name: value for name, value in given.items() if value is not None}
 
 
 class MemoryStore:
@@ -171,18 +196,15 @@ class MemoryTransaction:
         page: Page | None = None,
     ) -> list[InstanceRecord]:
         """Live instances matching the filters."""
-        filters: dict[str, Any] = {}
-        for name, value in (
-            ("key", key),
-            ("definition_id", definition_id),
-            ("business_key", business_key),
-            ("parent_id", parent_id),
-            ("root_id", root_id),
-        ):
-            if value is not None:
-                filters[name] = value
-        rows = [r for r in self.s.instances.values() if _matches(r, filters)]
-        return _paged(rows, page)
+        filters = instance_filters(
+            key=key,
+            definition_id=definition_id,
+            business_key=business_key,
+            parent_id=parent_id,
+            root_id=root_id,
+        )
+        rows = [r for r in self.s.instances.values() if matches(r, filters)]
+        return page_of(rows, page)
 
     # -- index rows
     def get_row(self, kind: str, row_id: str) -> Any | None:
@@ -202,11 +224,11 @@ class MemoryTransaction:
         rows = (
             list(table.values())
             if not filters
-            else [r for r in table.values() if _matches(r, filters)]
+            else [r for r in table.values() if matches(r, filters)]
         )
         if order_by:
             rows.sort(key=lambda r: tuple(_sortable(getattr(r, n, None)) for n in order_by))
-        return _paged(rows, page)
+        return page_of(rows, page)
 
     def due_jobs(self, now: _dt.datetime, *, limit: int | None = None) -> list[JobRecord]:
         """Due jobs with retries left and no live lock, earliest first."""
@@ -274,10 +296,8 @@ class MemoryTransaction:
         page: Page | None = None,
     ) -> list[HistoryEvent]:
         """History events matching the filters, in append order."""
-        rows = (
-            self.s.history if not filters else [h for h in self.s.history if _matches(h, filters)]
-        )
-        return _paged(list(rows), page)
+        rows = self.s.history if not filters else [h for h in self.s.history if matches(h, filters)]
+        return page_of(list(rows), page)
 
 
 def _sortable(value: Any) -> Any:

@@ -59,7 +59,9 @@ def _time_add(t: _time, d: _td) -> _time:
 
 def add(a: Any, b: Any) -> Any:
     """``a + b``."""
-    ta, tb = vtype(a), vtype(b)
+    ta, tb = type(a), type(b)
+    if ta is not _D or tb is not _D:
+        ta, tb = vtype(a), vtype(b)  # (only date and time subclasses differ from type())
     try:
         if ta is _D and tb is _D:
             return _num(_CTX.add(a, b))

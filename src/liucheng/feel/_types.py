@@ -200,6 +200,8 @@ def to_feel(value: Any) -> Any:
     """
     if value is None:
         return None
+    if type(value) is int:  # the usual variable (counters, amounts): no vtype lookup
+        return Decimal(value)
     t = vtype(value)
     if t is bool or t is str or t is Decimal:
         return value

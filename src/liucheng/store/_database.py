@@ -107,12 +107,13 @@ def connect_database(settings: DatabaseSettings | str | None = None) -> Engine:
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
         return _sqlite_engine(url, settings)
+    # No pool_pre_ping (a round trip per checkout): a connection the server dropped fails on
+    # first use, the store invalidates the pool and the command runs again (SqlStore).
     return create_engine(
         url,
         echo=settings.echo,
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
-        pool_pre_ping=True,
     )
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import sqlite3
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Boolean, Connection, LargeBinary
 from sqlalchemy import Table as _Table
@@ -28,18 +29,44 @@ _UTC = _dt.UTC
 _fromiso = _dt.datetime.fromisoformat
 Convert = Callable[[Any], Any] | None
 
+# The sqlite3 module binds only int, float, str and bytearray directly; any other parameter (None,
+# bool, bytes) goes through its adapter lookup, which for a type without a registered adapter
+# builds and discards two AttributeErrors (asking the protocol for __adapt__, the value for
+# __conform__) - about a microsecond per parameter, a fifth of a history insert. Registered
+# adapters are found in one dict lookup; these give the driver exactly the value it would bind
+# anyway (None binds NULL, bool binds as int, bytes as a blob), so every sqlite3 connection of
+# the process behaves as before, only faster.
+sqlite3.register_adapter(type(None), cast("Callable[[None], None]", {}.get))  # C, gives None
+sqlite3.register_adapter(bool, int)
+sqlite3.register_adapter(bytes, bytes)
+
+
+# Texts of the times bound last: a command stamps most rows with its one "now" (created_at,
+# started_at, ...), and isoformat with a separator builds its text through PyUnicode_FromFormat,
+# several times the cost of a dict lookup. Equal aware times are the same instant (same UTC
+# text); a naive time never equals an aware one.
+_TIME_TEXTS: dict[_dt.datetime, str] = {}
+_TIME_TEXTS_MAX = 64
+
 
 def _sqlite_time_bind(value: _dt.datetime | None) -> str | None:
     if value is None:
         return None
+    text = _TIME_TEXTS.get(value)
+    if text is not None:
+        return text
     tz = value.tzinfo
     if tz is _UTC:
         # the engine's times: the text below plus "+00:00", cut off (cheaper than converting)
-        return value.isoformat(" ", "microseconds")[:26]
-    if tz is not None:
-        value = value.astimezone(_UTC).replace(tzinfo=None)
-    # The text SQLAlchemy's SQLite DateTime type writes and parses ("%Y-%m-%d %H:%M:%S.%f").
-    return value.isoformat(" ", "microseconds")
+        text = value.isoformat(" ", "microseconds")[:26]
+    else:
+        plain = value.astimezone(_UTC).replace(tzinfo=None) if tz is not None else value
+        # The text SQLAlchemy's SQLite DateTime type writes and parses ("%Y-%m-%d %H:%M:%S.%f").
+        text = plain.isoformat(" ", "microseconds")
+    if len(_TIME_TEXTS) >= _TIME_TEXTS_MAX:
+        _TIME_TEXTS.clear()
+    _TIME_TEXTS[value] = text
+    return text
 
 
 def _sqlite_time_read(value: Any) -> _dt.datetime | None:

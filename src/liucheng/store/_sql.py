@@ -35,6 +35,7 @@ from sqlalchemy import Table as _Table
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.pool import NullPool
 
+from liucheng.engine.memory import instance_filters, matches, page_of
 from liucheng.engine.ports import (
     INDEX_KINDS,
     REVISIONED_KINDS,
@@ -161,26 +162,23 @@ class SqlStore(SqlOrgRevisions):
         if upgrade:
             upgrade_schema(self.engine)
 
-    @contextmanager
-    def transaction(self) -> Iterator[SqlTransaction]:
+    def transaction(self) -> AbstractContextManager[SqlTransaction]:
         """One database transaction: commit on normal exit, roll back on an exception.
 
         After a commit that created or changed jobs, every callable in :attr:`job_listeners` is
         called (in-process wake-up of job executors; other processes hear PostgreSQL's NOTIFY).
         """
-        with self._transaction(self._begin) as tx:
-            yield tx
+        # (not a generator of its own: each context manager layer costs every command)
+        return self._transaction(self._begin)
 
-    @contextmanager
-    def read_transaction(self) -> Iterator[SqlTransaction]:
+    def read_transaction(self) -> AbstractContextManager[SqlTransaction]:
         """A transaction for reading only: a consistent snapshot of committed data.
 
         On a SQLite file it runs on a pooled connection of its own with a deferred BEGIN, so
         reads neither wait for nor join the writers' group commit (and never see a batch's
         uncommitted writes). Elsewhere it is :meth:`transaction`.
         """
-        with self._transaction(self._begin_read if self._group else self._begin) as tx:
-            yield tx
+        return self._transaction(self._begin_read if self._group else self._begin)
 
     @contextmanager
     def _begin_read(self) -> Iterator[Connection]:
@@ -209,17 +207,27 @@ class SqlStore(SqlOrgRevisions):
     def _transaction(
         self, begin: Callable[[], AbstractContextManager[Connection]]
     ) -> Iterator[SqlTransaction]:
+        body_done = False
         try:
             with begin() as connection:
                 tx = SqlTransaction(connection, self.dialect, self.history_ttl, self.definitions)
                 try:
                     yield tx
+                except DBAPIError as exc:
+                    self._check_disconnect(connection, exc)
+                    raise
                 finally:
                     # Before the connection passes to another thread (group commit): a driver
                     # cursor finalised later, on this thread, would touch the connection while
                     # the other thread uses it.
                     tx.close()
-        except OperationalError as exc:
+                body_done = True
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                # (no pool_pre_ping: a dead pooled connection shows here, on first use)
+                raise _disconnected(exc, committing=body_done) from exc
+            if not isinstance(exc, OperationalError):
+                raise
             if getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
                 raise ConcurrencyError(
                     f"transaction conflict: {exc.orig}", code="store.conflict"
@@ -233,19 +241,32 @@ class SqlStore(SqlOrgRevisions):
             for listener in self.job_listeners:
                 listener()
 
-    @contextmanager
-    def _begin(self) -> Iterator[Connection]:
+    def _check_disconnect(self, connection: Connection, exc: DBAPIError) -> None:
+        """Invalidate the connection and the whole pool when ``exc`` means the server is gone.
+
+        Statements SQLAlchemy runs do this themselves; the hot ones run on the driver's cursor
+        (``._raw``), so their errors are checked here, the way SQLAlchemy checks its own: the
+        pool then replaces every connection made before (they all died with the server).
+        """
+        if exc.connection_invalidated or connection.invalidated:
+            return
+        with suppress(Exception):
+            proxied = connection.connection
+            orig: Any = exc.orig
+            if self.engine.dialect.is_disconnect(orig, proxied.driver_connection, None):
+                self.engine.pool._invalidate(proxied, exc.orig)  # what SQLAlchemy calls
+                connection.invalidate(exc.orig)
+                exc.connection_invalidated = True
+
+    def _begin(self) -> AbstractContextManager[Connection]:
         # On a SQLite file, checking a connection out of the pool and back costs several times
         # what BEGIN and COMMIT cost, and SQLite has one writer at a time anyway: transactions
         # share one connection through group commit (see _GroupCommit). A transaction opened on
         # a thread that already holds the shared connection (nested) takes a pooled one.
         group = self._group
         if group is None or group.owner == threading.get_ident():
-            with self.engine.begin() as connection:
-                yield connection
-            return
-        with group.member(self._hot_connection) as connection:
-            yield connection
+            return self.engine.begin()
+        return group.member(self._hot_connection)
 
     def _hot_connection(self) -> Connection:
         hot = self._hot
@@ -492,6 +513,22 @@ def _close_reader(connection: Connection) -> None:
     connection.close()
 
 
+def _disconnected(exc: DBAPIError, *, committing: bool) -> ConcurrencyError | StoreError:
+    if committing:
+        # the COMMIT may have reached the server: running the command again could double it
+        return StoreError(
+            f"the database connection broke during COMMIT: {exc.orig}",
+            code="store.commit_unknown",
+            hint="the transaction may or may not have been committed; check before retrying",
+        )
+    # nothing was committed: the command may run again, on a fresh connection
+    return ConcurrencyError(
+        f"the database connection was lost (nothing was committed): {exc.orig}",
+        code="store.disconnected",
+        hint="run the command again (the engine does so by itself)",
+    )
+
+
 def _commit_failed(exc: BaseException) -> StoreError:
     return StoreError(
         f"the commit of this transaction's group failed: {exc}",
@@ -707,15 +744,15 @@ class SqlTransaction:
         """Live instances matching every filter, oldest first."""
         t = schema.instance
         stmt = select(t).order_by(t.c.started_at, t.c.id)
-        for name, value in (
-            ("key", key),
-            ("definition_id", definition_id),
-            ("business_key", business_key),
-            ("parent_id", parent_id),
-            ("root_id", root_id),
-        ):
-            if value is not None:
-                stmt = stmt.where(t.c[name] == value)
+        given = instance_filters(
+            key=key,
+            definition_id=definition_id,
+            business_key=business_key,
+            parent_id=parent_id,
+            root_id=root_id,
+        )
+        for name, value in given.items():
+            stmt = stmt.where(t.c[name] == value)
         return [_record(InstanceRecord, r) for r in self.c.execute(_paged(stmt, page))]
 
     # -------------------------------------------------------------------------- index rows
@@ -796,7 +833,7 @@ class SqlTransaction:
         record = codec.record
         rows = [record(r) for r in self.raw.execute(sql, params).fetchall()]
         if post:
-            rows = [r for r in rows if all(_equal(getattr(r, n), w) for n, w in post.items())]
+            rows = [r for r in rows if matches(r, post)]
             if page is not None:
                 end = None if page.limit is None else page.offset + page.limit
                 rows = rows[page.offset : end]
@@ -926,54 +963,62 @@ class SqlTransaction:
         # encode each object once. Keyed by id(), valid while ``events`` holds the objects.
         texts: dict[int, str] = {}
         dumps = _codec.dumps
-        rows = []
-        skip = False
-        for h, after in zip(events, [*events[1:], None], strict=True):
-            if skip:  # the end of a pair written with its start
-                skip = False
-                continue
+        rows: list[tuple[Any, ...]] = []
+        append = rows.append
+        last_at: Any = None
+        converted: tuple[Any, Any] = (None, None)
+        n = len(events)
+        i = 0
+        while i < n:
+            h = events[i]
+            i += 1
             kind = h.kind
             seq = h.seq
             data = h.data
-            merged = _MERGE.get((kind, after.kind)) if after is not None else None
-            if (
-                merged is not None
-                and after is not None
-                and (data is None if merged != _TASK_DONE else after.data == _DONE)
-                and after.seq == seq + 1
-                and after.element_instance_id == h.element_instance_id
-                and after.at == h.at
-                and after.instance_id == h.instance_id
-                and after.element_id == h.element_id
-                and after.element_type == h.element_type
-                and after.actor == h.actor
-                and after.definition_id == h.definition_id
-            ):
-                # Two events of one element instance, one after the other: one row (see
-                # _MERGE), half the rows and index entries (e.g. of a script task).
-                kind = merged
-                if merged != _TASK_DONE:
-                    data = after.data
-                skip = True
-            converted = times.get(h.at)
-            if converted is None:
-                at = h.at.astimezone(_dt.UTC).replace(tzinfo=None) if h.at.tzinfo else h.at
-                removal = None if ttl is None else at + ttl
-                if sqlite_dialect:
-                    converted = (
-                        _sqlite_time(at),
-                        None if removal is None else _sqlite_time(removal),
-                    )
-                else:
-                    converted = (at, removal)
-                times[h.at] = converted
+            if kind in _MERGE_FIRST and i < n:
+                after = events[i]
+                merged = _MERGE.get((kind, after.kind))
+                if (
+                    merged is not None
+                    and (data is None if merged != _TASK_DONE else after.data == _DONE)
+                    and after.seq == seq + 1
+                    and after.element_instance_id == h.element_instance_id
+                    and after.at == h.at
+                    and after.instance_id == h.instance_id
+                    and after.element_id == h.element_id
+                    and after.element_type == h.element_type
+                    and after.actor == h.actor
+                    and after.definition_id == h.definition_id
+                ):
+                    # Two events of one element instance, one after the other: one row (see
+                    # _MERGE), half the rows and index entries (e.g. of a script task).
+                    kind = merged
+                    if merged != _TASK_DONE:
+                        data = after.data
+                    i += 1  # the end of the pair is written with its start
+            h_at = h.at
+            if h_at is not last_at:
+                last_at = h_at
+                hit = times.get(h_at)
+                if hit is None:
+                    at = h_at.astimezone(_dt.UTC).replace(tzinfo=None) if h_at.tzinfo else h_at
+                    removal = None if ttl is None else at + ttl
+                    if sqlite_dialect:
+                        hit = (
+                            _sqlite_time(at),
+                            None if removal is None else _sqlite_time(removal),
+                        )
+                    else:
+                        hit = (at, removal)
+                    times[h_at] = hit
+                converted = hit
             if data is None:
                 data_text = None
             else:
                 data_text = texts.get(id(data))
                 if data_text is None:
                     data_text = texts[id(data)] = dumps(data)
-            rows.append(
+            append(
                 (
                     kind,
                     converted[0],
@@ -1062,13 +1107,8 @@ class SqlTransaction:
             stmt = stmt.limit(page.offset + page.limit)
         events = _expand(_record(HistoryEvent, r) for r in self.c.execute(stmt))
         if post:
-            events = [
-                e for e in events if all(_equal(getattr(e, n, None), w) for n, w in post.items())
-            ]
-        if page is None:
-            return events
-        end = None if page.limit is None else page.offset + page.limit
-        return events[page.offset : end]
+            events = [e for e in events if matches(e, post)]
+        return page_of(events, page)
 
 
 #: Stored kinds of two events written one right after the other in one command for the same
@@ -1088,6 +1128,7 @@ _MERGE = {
     ("task_complete", "activity_end"): _TASK_DONE,
 }
 _HALVES = {m: frozenset(pair) for pair, m in _MERGE.items()}
+_MERGE_FIRST = frozenset(first for first, _second in _MERGE)
 _SPLIT = {m: pair for pair, m in _MERGE.items()}
 _DONE = {"completed": True}
 
@@ -1160,12 +1201,6 @@ _HISTORY_SQL_PG = f"INSERT INTO lc_history ({_HISTORY_COLUMNS}) VALUES ({', '.jo
 def _sqlite_time(value: _dt.datetime) -> str:
     # The text SQLAlchemy's SQLite DateTime type writes and parses ("%Y-%m-%d %H:%M:%S.%f").
     return value.isoformat(" ", "microseconds")
-
-
-def _equal(have: Any, want: Any) -> bool:
-    if isinstance(want, list | tuple | set | frozenset):
-        return have in want
-    return bool(have == want)
 
 
 def _conflict(instance_id: str, expected: int) -> ConcurrencyError:
