@@ -31,6 +31,32 @@ def free_port() -> int:
         return port
 
 
+def listens(pid: int, port: int) -> bool | None:
+    """Whether process ``pid`` holds the listening socket of ``port`` (None: cannot tell)."""
+    tables = [Path(t) for t in ("/proc/net/tcp", "/proc/net/tcp6") if Path(t).exists()]
+    if not tables:  # not Linux
+        return None
+    inodes = set()
+    for table in tables:
+        for line in table.read_text().splitlines()[1:]:
+            cols = line.split()
+            if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(f"socket:[{cols[9]}]")
+    try:
+        fds = list(Path(f"/proc/{pid}/fd").iterdir())
+    except FileNotFoundError:  # the process is gone
+        return False
+    except OSError:  # not ours to look into
+        return None
+    for fd in fds:
+        try:
+            if os.readlink(fd) in inodes:
+                return True
+        except OSError:  # closed meanwhile
+            continue
+    return False
+
+
 @dataclass
 class Server:
     """A running ``liucheng serve`` and tokens of the test people."""
@@ -47,8 +73,44 @@ class Server:
         return httpx.Client(base_url=self.url + "/api/v1", headers=headers, timeout=60, **kw)
 
 
+def launch_serve(
+    args: list[str], env: dict[str, str], log: Path, cwd: Path
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``liucheng serve`` with ``args`` on a free port; return it and its URL once healthy.
+
+    :func:`free_port` only finds a port that was free a moment ago: another process may take
+    it before the server binds it (after its startup, seconds later on a loaded machine). Then
+    the server exits with "address already in use" and it is started again on another port.
+    """
+    for attempt in range(5):
+        port = free_port()
+        cmd = [sys.executable, "-m", "liucheng.cli", "serve", *args, "--port", str(port)]
+        with log.open("wb") as out:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                text = log.read_text()
+                if "address already in use" in text.lower() and attempt < 4:
+                    break
+                pytest.fail(f"server exited: {text[-3000:]}")
+            try:
+                healthy = httpx.get(url + "/health", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                healthy = False
+            # another server that won the race for the port answers too: wait for our own
+            if healthy and listens(proc.pid, port) is not False:
+                return proc, url
+            if time.monotonic() > deadline:
+                proc.kill()
+                proc.wait()
+                pytest.fail(f"server did not start: {log.read_text()[-3000:]}")
+            time.sleep(0.3)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def start_server(database: str, workdir: Path, backend: str) -> Server:
-    port = free_port()
     log = workdir / f"server-{backend}.log"
     env = {
         **os.environ,
@@ -63,37 +125,16 @@ def start_server(database: str, workdir: Path, backend: str) -> Server:
         "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
     }
     env.pop("LIUCHENG_CONFIG", None)
-    cmd = [
-        sys.executable,
-        "-m",
-        "liucheng.cli",
-        "serve",
+    args = [
         "--database",
         database,
-        "--port",
-        str(port),
         "--policy",
         str(DATA / "policy.yaml"),
         "--insecure-cookies",
         "--log-level",
         "WARNING",
     ]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=workdir)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"server exited: {log.read_text()[-3000:]}")
-        try:
-            if httpx.get(url + "/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"server did not start: {log.read_text()[-3000:]}")
-        time.sleep(0.3)
+    proc, url = launch_serve(args, env, log, workdir)
     server = Server(url, backend, proc, log, database=database)
     with httpx.Client(base_url=url + "/api/v1", timeout=60) as c:
         r = c.post(

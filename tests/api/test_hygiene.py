@@ -15,9 +15,7 @@ import json
 import logging
 import os
 import signal
-import subprocess
-import sys
-import threading
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,7 @@ import pytest
 
 from liucheng.api import Settings, create_app
 from liucheng.api._app import JsonLogFormatter
-from tests.api.conftest import ROOT, Server, free_port, problem
+from tests.api.conftest import ROOT, Server, launch_serve, problem
 
 _EVIL = (
     b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">'
@@ -148,10 +146,42 @@ def test_xml_protections_on_every_xml_upload(server: Server) -> None:
         assert dev.get("/models/d").status_code == 404  # nothing was stored
 
 
+def _wait_until_read(pid: int, port: int, client_port: int) -> None:
+    """Wait until process ``pid`` has accepted the connection from ``client_port`` and read
+    everything sent on it (Linux ``/proc``; elsewhere a generous pause instead)."""
+    if not Path("/proc/net/tcp").exists():  # pragma: no cover - not Linux
+        time.sleep(3.0)
+        return
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        unread = {}
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            if Path(table).exists():
+                for line in Path(table).read_text().splitlines()[1:]:
+                    cols = line.split()
+                    local, remote = (int(c.rsplit(":", 1)[1], 16) for c in cols[1:3])
+                    if (local, remote) == (port, client_port):
+                        unread[f"socket:[{cols[9]}]"] = int(cols[4].split(":")[1], 16)
+        owned = set()
+        try:
+            fds = list(Path(f"/proc/{pid}/fd").iterdir())
+        except PermissionError:  # pragma: no cover - a /proc we may not look into
+            time.sleep(3.0)
+            return
+        for fd in fds:
+            try:
+                owned.add(os.readlink(fd))
+            except OSError:  # closed meanwhile
+                continue
+        if any(inode in owned and left == 0 for inode, left in unread.items()):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the server did not read the request within 60 s")
+
+
 def test_graceful_shutdown_and_json_logs(tmp_path: Path) -> None:
     """SIGTERM: the request in flight (a long poll) is answered, then the process stops;
     every log line is one JSON object (start, access log, stop)."""
-    port = free_port()
     log = tmp_path / "serve.log"
     env = {
         **os.environ,
@@ -161,62 +191,37 @@ def test_graceful_shutdown_and_json_logs(tmp_path: Path) -> None:
         "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
     }
     env.pop("LIUCHENG_CONFIG", None)
-    cmd = [
-        sys.executable,
-        "-m",
-        "liucheng.cli",
-        "serve",
-        "--database",
-        f"sqlite:///{tmp_path / 'g.db'}",
-        "--port",
-        str(port),
-        "--log-level",
-        "INFO",
-    ]
-    url = f"http://127.0.0.1:{port}"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
+    args = ["--database", f"sqlite:///{tmp_path / 'g.db'}", "--log-level", "INFO"]
+    proc, url = launch_serve(args, env, log, tmp_path)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, log.read_text()[-3000:]
-            try:
-                if httpx.get(url + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, log.read_text()[-3000:]
-            time.sleep(0.3)
         r = httpx.post(
             url + "/api/v1/auth/login",
             json={"username": "admin", "password": "admin-password-1", "mode": "token"},
             timeout=60,
         )
         token = r.json()["token"]
-        result: dict[str, Any] = {}
-
-        def long_poll() -> None:
-            try:
-                result["r"] = httpx.post(
-                    url + "/api/v1/external-tasks/fetch-and-lock",
-                    json={
-                        "worker_id": "w",
-                        "topics": [{"name": "nothing"}],
-                        "async_response_timeout_ms": 4000,
-                    },
-                    headers={"Authorization": f"Bearer {token}"},
-                    timeout=60,
-                )
-            except httpx.HTTPError as exc:  # pragma: no cover - the failure being tested
-                result["error"] = exc
-
-        t = threading.Thread(target=long_poll)
-        t.start()
-        time.sleep(1.0)
-        proc.send_signal(signal.SIGTERM)
-        t.join(60)
-        assert "error" not in result, result
-        assert result["r"].status_code == 200 and result["r"].json() == {"items": []}
+        body = json.dumps(
+            {"worker_id": "w", "topics": [{"name": "nothing"}], "async_response_timeout_ms": 4000}
+        ).encode()
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as conn:
+            conn.sendall(
+                b"POST /api/v1/external-tasks/fetch-and-lock HTTP/1.1\r\n"
+                + f"Host: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n".encode()
+                + b"Content-Type: application/json\r\nConnection: close\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body
+            )
+            # SIGTERM only once the server has read the request: a connection it has not yet
+            # accepted (slow on a loaded machine) would be refused, not answered
+            _wait_until_read(proc.pid, port, conn.getsockname()[1])
+            proc.send_signal(signal.SIGTERM)
+            raw = b""
+            while chunk := conn.recv(65536):
+                raw += chunk
+        head, _, payload = raw.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 "), raw[:3000]
+        assert json.loads(payload) == {"items": []}
         # uvicorn re-raises the signal it caught once shutdown is complete (exit by SIGTERM);
         # "server stopped" below shows the lifespan shutdown ran to its end
         assert proc.wait(timeout=60) in (0, -signal.SIGTERM)

@@ -109,7 +109,7 @@ def test_server_takes_oidc_users(tmp_path: Path, keys) -> None:
     try:
         svc.users.add("boss", "a-long-password", is_admin=True)
         now = int(time.time())
-        base = {"iss": "https://idp.example", "aud": "liucheng", "exp": now + 60}
+        base = {"iss": "https://idp.example", "aud": "liucheng", "exp": now + 3600}
         user = svc.authenticate(_sign({**base, "sub": "u-123", "groups": ["g1"]}, good))
         assert (user.id, user.groups, user.is_admin) == ("u-123", ("g1",), False)
         boss = svc.caller(svc.authenticate(_sign({**base, "preferred_username": "boss"}, good)))

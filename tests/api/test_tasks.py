@@ -215,5 +215,5 @@ def test_rebalance_moves_work_through_the_engine(server: Server) -> None:
 
 
 def test_metrics_are_open_on_loopback(server: Server) -> None:
-    r = httpx.get(server.url + "/metrics")
+    r = httpx.get(server.url + "/metrics", timeout=60)
     assert r.status_code == 200 and "liucheng_tasks_open" in r.text

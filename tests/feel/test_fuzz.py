@@ -1,4 +1,8 @@
-"""Fuzzing: any input text either works or raises one of our errors, and quickly."""
+"""Fuzzing: any input text either works or raises one of our errors.
+
+No time limit per example (a loaded machine stalls); the guards that keep evaluation bounded
+are tested in test_precision_and_guards.
+"""
 
 from __future__ import annotations
 
@@ -140,7 +144,7 @@ CONTEXT: dict[str, Any] = {
 
 FUZZ = settings(
     max_examples=200,
-    deadline=2000,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
     derandomize=True,
 )

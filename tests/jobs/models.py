@@ -82,3 +82,18 @@ FLAKY_RETRY = (
 </definitions>
 """
 )
+
+# An external task on topic "charge".
+EXTERNAL = (
+    _HEAD
+    + """
+  <process id="ext" isExecutable="true">
+    <startEvent id="start"/>
+    <sequenceFlow id="f1" sourceRef="start" targetRef="work"/>
+    <serviceTask id="work" camunda:type="external" camunda:topic="charge"/>
+    <sequenceFlow id="f2" sourceRef="work" targetRef="end"/>
+    <endEvent id="end"/>
+  </process>
+</definitions>
+"""
+)

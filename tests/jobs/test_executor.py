@@ -14,6 +14,7 @@ from liucheng.engine import Engine, HandlerContext, ManualClock
 from liucheng.jobs import JobExecutor, acquire_jobs, release_jobs
 from liucheng.store import SqlStore
 
+from ._late_listen import first_round_seen, hold_listener
 from .models import ASYNC, FLAKY, FLAKY_RETRY, TIMER
 
 T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
@@ -230,9 +231,40 @@ def test_notify_wakes_a_sleeping_executor_across_engines(pg_url: str) -> None:
             from liucheng.jobs.executor import wait_for
 
             # The executor polls only once a minute: finishing well before that means the
-            # NOTIFY from the other store's commit woke it.
-            assert wait_for(lambda: client.is_ended(pid), timeout=20)
+            # NOTIFY from the other store's commit woke it. (40 s, not less: a loaded machine
+            # may be slow to run the two jobs; the deployment takes far less than 20 s.)
+            assert wait_for(lambda: client.is_ended(pid), timeout=40)
         finally:
+            executor.stop()
+    finally:
+        store.dispose()
+        other.dispose()
+
+
+def test_a_job_committed_before_the_listener_listens_is_not_missed(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The LISTEN connection comes up in its own thread, maybe (on a loaded machine) only after
+    the executor's first round and after another process committed a job: no NOTIFY reaches it
+    for that job, yet the executor must not sleep through its poll interval."""
+    from liucheng.jobs.executor import wait_for
+
+    gate = hold_listener(monkeypatch, "lc-listen")
+    store = SqlStore(pg_url)
+    other = SqlStore(pg_url)
+    try:
+        executor = JobExecutor(Engine(store), poll_interval=60.0, listen=True)
+        first_round = first_round_seen(executor)
+        executor.start()
+        try:
+            assert first_round.wait(60)  # the executor found nothing and goes to sleep
+            client = Engine(other)
+            client.deploy(("async.bpmn", ASYNC.encode()))
+            pid = client.start_process("async", {"n": 0})  # its NOTIFY reaches nobody
+            gate.set()  # only now does the listener connect
+            assert wait_for(lambda: client.is_ended(pid), timeout=40)
+        finally:
+            gate.set()
             executor.stop()
     finally:
         store.dispose()

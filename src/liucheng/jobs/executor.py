@@ -220,6 +220,9 @@ class JobExecutor:
             try:
                 with psycopg.connect(url, autocommit=True) as conn:
                     conn.execute(f"LISTEN {JOB_CHANNEL}")
+                    # Jobs committed before LISTEN took effect sent no notification this
+                    # connection receives: one round now finds them.
+                    self._wake.set()
                     while not self._stop.is_set():
                         for _ in conn.notifies(timeout=1.0, stop_after=1):
                             self._wake.set()

@@ -246,13 +246,15 @@ class ExternalTaskWorker:
             )
             self._listener.start()
         while not self._stop.is_set():
+            # cleared before the round, not after: a notification arriving during the round
+            # must cause another round instead of waiting for the next poll
+            self._wake.clear()
             try:
                 ran = self.run_once()
             except LiuchengError as exc:
                 log.warning("fetch-and-lock failed: %s", exc)
                 ran = 0
             if ran == 0 and not self._stop.is_set():
-                self._wake.clear()
                 self._wake.wait(self.poll_interval)
 
     def _listen_loop(self, store: SqlStore) -> None:
@@ -263,6 +265,8 @@ class ExternalTaskWorker:
             try:
                 with psycopg.connect(url, autocommit=True) as conn:
                     conn.execute(f"LISTEN {EXTERNAL_TASK_CHANNEL}")
+                    # tasks created before LISTEN took effect sent no notification we receive
+                    self._wake.set()
                     while not self._stop.is_set():
                         for note in conn.notifies(timeout=1.0, stop_after=1):
                             if note.payload in self.registry.topics:
