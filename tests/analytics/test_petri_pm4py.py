@@ -75,17 +75,23 @@ def _counts(g: Any) -> tuple[int, int, int, int]:
     return visible, silent, len(kinds) - visible - silent, g.number_of_edges()
 
 
+def _labelled(g: Any) -> Any:
+    """A simple digraph with one ``lbl`` per node, for VF2++ (which needs no backtracking over
+    equal labels the way plain VF2 does; plain VF2 blew up on symmetric nets). pm4py's converter
+    gives every arc weight 1: ours must too, so weights need no matching."""
+    assert all(w == 1 for _, _, w in g.edges(data="weight"))
+    d = nx.DiGraph()
+    for n, data in g.nodes(data=True):
+        d.add_node(n, lbl=f"{data['kind']}:{data.get('label')}")
+    d.add_edges_from(g.edges())
+    assert d.number_of_edges() == g.number_of_edges()  # no parallel arcs
+    return d
+
+
 def assert_same_net(tree: ProcessTree) -> None:
     ours, theirs = _graph(to_petri_net(tree)), _pm4py_graph(tree)
     assert _counts(ours) == _counts(theirs), str(tree)
-    assert nx.is_isomorphic(
-        ours,
-        theirs,
-        node_match=lambda a, b: a == b,
-        edge_match=lambda a, b: (
-            sorted(d["weight"] for d in a.values()) == sorted(d["weight"] for d in b.values())
-        ),
-    ), str(tree)
+    assert nx.vf2pp_is_isomorphic(_labelled(ours), _labelled(theirs), node_label="lbl"), str(tree)
 
 
 def leaf(label: str | None) -> ProcessTree:
@@ -128,7 +134,8 @@ def trees(draw: st.DrawFn, depth: int = 4) -> ProcessTree:
     return ProcessTree(op, None, tuple(draw(trees(depth - 1)) for _ in range(n)))
 
 
-@settings(max_examples=200, deadline=None)
+# derandomized: CI runs exactly the examples a developer ran
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
 @given(trees())
 def test_random_trees_give_pm4py_net(tree: ProcessTree) -> None:
     assert_same_net(tree)

@@ -28,6 +28,7 @@ def test_start_by_version_tag(server: Server) -> None:
                 "/deployments", files={"f": (f"{key}.bpmn", _model(key, tag, task), "text/xml")}
             )
             assert r.status_code == 201, r.text
+            assert r.json()["definitions"][0]["version_tag"] == tag
         r = admin.post(
             "/process-instances",
             json={"key": key, "version_tag": "1.0", "variables": {"a": 1, "b": 2}},

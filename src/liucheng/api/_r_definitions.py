@@ -149,7 +149,14 @@ def deploy_resources(
     return {
         "id": dep.id,
         "definitions": [
-            {"id": d.id, "key": d.key, "version": d.version, "kind": d.kind, "name": d.name}
+            {
+                "id": d.id,
+                "key": d.key,
+                "version": d.version,
+                "kind": d.kind,
+                "name": d.name,
+                "version_tag": d.version_tag,
+            }
             for d in dep.definitions
         ],
     }

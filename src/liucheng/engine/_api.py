@@ -66,6 +66,9 @@ class DeployedDefinition:
         version: Version number.
         kind: ``"bpmn"`` or ``"dmn"``.
         name: Name, if any.
+        version_tag: The process's (or decision's) ``camunda:versionTag`` or
+            ``zeebe:versionTag``, if any (what ``start_process(version_tag=)`` and the
+            ``versionTag`` bindings look for).
     """
 
     id: str
@@ -73,6 +76,7 @@ class DeployedDefinition:
     version: int
     kind: str
     name: str | None
+    version_tag: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

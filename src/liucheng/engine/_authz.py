@@ -139,12 +139,16 @@ class UserView:
         business_key: str | None = None,
         *,
         version: int | None = None,
+        version_tag: str | None = None,
     ) -> str:
         """Start ``key`` (needs ``process.start`` on ``process:<key>``); the user is the
-        initiator (variable ``initiator`` unless given)."""
+        initiator (variable ``initiator`` unless given). ``version`` or ``version_tag``
+        choose the definition version as in :meth:`Engine.start_process`."""
         self._require("process.start", f"process:{key}")
         values = {"initiator": self.user, **dict(variables or {})}
-        return self.engine.start_process(key, values, business_key, version=version)
+        return self.engine.start_process(
+            key, values, business_key, version=version, version_tag=version_tag
+        )
 
     def deploy(self, *sources: Source | Iterable[Source], name: str | None = None) -> Deployment:
         """Deploy (needs ``definitions.admin`` on ``definition:<key>`` of every process)."""

@@ -18,10 +18,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "VARIABLE_EVENTS",
+    "ZEEBE_BINDINGS",
     "call_binding",
     "called_definition",
     "definition_by_tag",
     "variable_events",
+    "zeebe_binding",
+    "zeebe_version_tag",
 ]
 
 CAMUNDA = "camunda"
@@ -35,6 +38,8 @@ _CALL_BINDINGS = {
     "version": "calledElementVersion",
     "versionTag": "calledElementVersionTag",
 }
+#: Zeebe ``bindingType`` values (``zeebe:calledElement``, ``zeebe:calledDecision``; Camunda 8.6+).
+ZEEBE_BINDINGS = ("latest", "deployment", "versionTag")
 
 
 def _invalid(el: Any, file: str | None, code: str, message: str, hint: str) -> ModelError:
@@ -91,6 +96,52 @@ def call_binding(el: Any, file: str | None) -> tuple[str, Expr | None]:
             f"add camunda:{attr} or use calledElementBinding latest",
         )
     return binding, value
+
+
+def zeebe_binding(
+    ext: Any, el: Any, file: str | None, *, code: str, what: str
+) -> tuple[str, Expr | None]:
+    """The ``bindingType`` (and ``versionTag``) of a ``zeebe:calledElement`` or
+    ``zeebe:calledDecision``, as the Camunda 7 binding of the same name.
+
+    Args:
+        ext: The Zeebe extension element.
+        el: The calling element (for errors).
+        file: The BPMN file (for errors).
+        code: The error code of an invalid binding.
+        what: The element kind, for the message (``call activity``...).
+
+    Raises:
+        ModelError: An unknown binding type, or ``versionTag`` without a ``versionTag``.
+    """
+    binding = (ext.get("bindingType") or "latest").strip()
+    if binding not in ZEEBE_BINDINGS:
+        raise _invalid(
+            el,
+            file,
+            code,
+            f"{what} '{el.id}' has unsupported bindingType '{binding}'",
+            "use bindingType latest, deployment or versionTag",
+        )
+    if binding != "versionTag":
+        return binding, None
+    value = maybe_feel(ext.get("versionTag"), el.id)
+    if value is None:
+        raise _invalid(
+            el,
+            file,
+            code,
+            f"{what} '{el.id}' binds by versionTag but has no versionTag",
+            'add versionTag="..." next to bindingType or use bindingType latest',
+        )
+    return binding, value
+
+
+def zeebe_version_tag(el: Any) -> str | None:
+    """The ``<zeebe:versionTag value="..."/>`` of a process (Camunda 8.6+), if any."""
+    ext = el.extension("zeebe:versionTag")
+    value = ext.get("value") if ext is not None else None
+    return (value.strip() or None) if isinstance(value, str) else None
 
 
 def definition_by_tag(
@@ -205,7 +256,8 @@ def called_definition(
             tag,
             lambda d: graph_of(d).version_tag,
             element_id=node.id,
-            attribute="camunda:calledElementVersionTag",
+            # the node does not remember its dialect; name both attributes
+            attribute="camunda:calledElementVersionTag (zeebe:calledElement versionTag)",
         )
     else:
         rec = tx.latest_definition(key)

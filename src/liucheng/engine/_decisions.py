@@ -19,7 +19,8 @@ Two dialects, each with its own documented semantics:
   ``camunda:decisionRefTenantId`` is ignored: Liucheng has no tenants.
 - Zeebe (``zeebe:calledDecision decisionId resultVariable``): the result variable gets the
   decision's FEEL value as it is (one output: the value; several: a context; a multi-hit
-  table: a list). ``bindingType`` ``latest`` (default) or ``deployment``.
+  table: a list). ``bindingType`` ``latest`` (default), ``deployment`` or ``versionTag``
+  (with ``versionTag``; the decision's ``zeebe:versionTag``, or ``camunda:versionTag``).
 
 Required decisions (a DRG in the same DMN file) are evaluated first by the DMN engine.
 """
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from liucheng.errors import EngineError, ModelError
 
-from ._bindings import definition_by_tag
+from ._bindings import definition_by_tag, zeebe_binding
 from ._expr import Expr, maybe_feel, to_plain
 
 if TYPE_CHECKING:
@@ -53,10 +54,10 @@ __all__ = [
 
 CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
 CAMUNDA_DMN = "http://camunda.org/schema/1.0/dmn"
+ZEEBE = "http://camunda.org/schema/zeebe/1.0"
 #: ``camunda:mapDecisionResult`` values, the first is the default.
 MAPPINGS = ("resultList", "singleResult", "singleEntry", "collectEntries")
 _CAMUNDA_BINDINGS = ("latest", "deployment", "version", "versionTag")
-_ZEEBE_BINDINGS = ("latest", "deployment")
 _MULTI_HIT = frozenset({"COLLECT", "RULE ORDER", "OUTPUT ORDER"})
 
 
@@ -111,14 +112,9 @@ def compile_decision(node: Node, el: m.BaseElement, file: str | None = None) -> 
         result_var = zd.get("resultVariable") or None
         if ref is None:
             return
-        binding = zd.get("bindingType") or "latest"
-        if binding not in _ZEEBE_BINDINGS:
-            raise _invalid(
-                el,
-                file,
-                f"business rule task '{el.id}' has unsupported bindingType '{binding}'",
-                "use bindingType latest or deployment",
-            )
+        binding, tag = zeebe_binding(
+            zd, el, file, code="bpmn.decision.invalid", what="business rule task"
+        )
         if result_var is None:
             raise _invalid(
                 el,
@@ -126,7 +122,7 @@ def compile_decision(node: Node, el: m.BaseElement, file: str | None = None) -> 
                 f"business rule task '{el.id}' calls a decision without a resultVariable",
                 "Zeebe needs zeebe:calledDecision resultVariable",
             )
-        node.decision = DecisionCall(ref, "zeebe", node.id, binding, result_var=result_var)
+        node.decision = DecisionCall(ref, "zeebe", node.id, binding, tag, result_var=result_var)
         node.result_var = result_var
         return
     ref = maybe_feel(el.attr(CAMUNDA, "decisionRef"), node.id)
@@ -169,7 +165,7 @@ def compile_decision(node: Node, el: m.BaseElement, file: str | None = None) -> 
 def decision_version_tag(
     cache: dict[str, Any], tx: Transaction, rec: DefinitionRecord
 ) -> str | None:
-    """The ``camunda:versionTag`` of a deployed decision version (read once, cached).
+    """The ``camunda:versionTag`` (or ``zeebe:versionTag``) of a deployed decision version (cached).
 
     The DMN model keeps no vendor attributes, so the tag is read from the stored resource.
     """
@@ -190,6 +186,10 @@ def decision_version_tag(
             if isinstance(el.tag, str) and el.tag.endswith("}decision") and el.get("id") == rec.key:
                 # Camunda's DMN namespace (the Modeler's), or its BPMN one
                 tag = el.get(f"{{{CAMUNDA_DMN}}}versionTag") or el.get(f"{{{CAMUNDA}}}versionTag")
+                # Camunda 8.6+: <extensionElements><zeebe:versionTag value="..."/>
+                zt = el.find(f"{{*}}extensionElements/{{{ZEEBE}}}versionTag")
+                if tag is None and zt is not None:
+                    tag = (zt.get("value") or "").strip() or None
                 break
     cache[slot] = tag
     return tag
@@ -225,7 +225,9 @@ def _find(
             tag,
             lambda d: decision_version_tag(cache, tx, d),
             element_id=call.element_id,
-            attribute="camunda:decisionRefVersionTag",
+            attribute="camunda:decisionRefVersionTag"
+            if call.dialect == "camunda"
+            else "zeebe:calledDecision versionTag",
             kind="dmn",
         )
     if call.binding == "version" and call.version is not None:

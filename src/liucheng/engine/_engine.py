@@ -21,6 +21,7 @@ from ._api import (
 from ._authz import AuthzMixin
 from ._base import EngineBase, Handler, Source
 from ._bindings import definition_by_tag
+from ._decisions import decision_version_tag
 from ._exec import Executor
 from ._graph import Graph, Node, compile_process
 from ._queries import QueriesMixin
@@ -146,10 +147,19 @@ class Engine(AuthzMixin, SlaMixin, TasksMixin, StaffMixin, WorkMixin, QueriesMix
                     self._graphs[r.id] = graphs[r.key]
             return Deployment(
                 dep.id,
-                tuple(DeployedDefinition(r.id, r.key, r.version, r.kind, r.name) for r in recs),
+                tuple(
+                    DeployedDefinition(r.id, r.key, r.version, r.kind, r.name, self._tag(tx, r))
+                    for r in recs
+                ),
             )
 
         return self._command(cmd)
+
+    def _tag(self, tx: Transaction, rec: DefinitionRecord) -> str | None:
+        """The version tag of a deployed process or decision (forms have none)."""
+        if rec.kind == "bpmn":
+            return self.graph(rec.id, tx).version_tag
+        return decision_version_tag(self._dmn, tx, rec) if rec.kind == "dmn" else None
 
     def _start_events(self, run: Executor, rec: DefinitionRecord, graph: Graph) -> None:
         """Replace the start-event subscriptions and timers of older versions of ``rec.key``."""

@@ -12,7 +12,7 @@ from typing import Any
 import liucheng.model as m
 from liucheng.errors import EngineError, ModelError
 
-from ._bindings import call_binding, variable_events
+from ._bindings import call_binding, variable_events, zeebe_binding, zeebe_version_tag
 from ._decisions import DecisionCall, compile_decision
 from ._expr import Expr, StructureExpr, feel, maybe_feel
 from ._timers import RetryPolicy, parse_retry_cycle
@@ -354,7 +354,7 @@ def compile_process(process: m.Process, roots: dict[str, Any], *, file: str | No
     if not process.id:
         raise ModelError("a process has no id", file=file, hint="give every process an id")
     g = Graph(process.id, process.name)
-    g.version_tag = process.attr(CAMUNDA, "versionTag")
+    g.version_tag = process.attr(CAMUNDA, "versionTag") or zeebe_version_tag(process)
     ctx = _Ctx(roots, file)
     _compile_container(g, ctx, process, None)
     assign_lanes(g, process)
@@ -758,6 +758,9 @@ def _compile_activity(node: Node, ctx: _Ctx, el: Any) -> None:
         zc = el.extension("zeebe:calledElement")
         if zc is not None:
             node.called = maybe_feel(zc.get("processId"), node.id)
+            node.call_bind = zeebe_binding(
+                zc, el, ctx.file, code="bpmn.call.binding", what="call activity"
+            )
             if zc.get("propagateAllChildVariables") != "false":
                 node.call_out.append(("all", "", None))
             # Zeebe: output mappings of the call activity read the child's variables
