@@ -27,10 +27,14 @@ def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rig]:
     yield from make_rig(request, tmp_path)
 
 
-def _child(tag: str | None, task: str) -> bytes:
-    attr = f' camunda:versionTag="{tag}"' if tag is not None else ""
+def _child(tag: str | None, task: str, *, zeebe: bool = False) -> bytes:
+    attr = ext = ""
+    if tag is not None and zeebe:
+        ext = f'<extensionElements><zeebe:versionTag value="{tag}"/></extensionElements>'
+    elif tag is not None:
+        attr = f' camunda:versionTag="{tag}"'
     return (
-        HEAD + f'<process id="child" isExecutable="true"{attr}>'
+        HEAD + f'<process id="child" isExecutable="true"{attr}>{ext}'
         f'<startEvent id="cs"/><userTask id="{task}"/><endEvent id="ce"/>'
         + flows(f"cs->{task}", f"{task}->ce")
         + "</process></definitions>"
@@ -201,14 +205,19 @@ def test_start_by_version_tag(rig: Rig) -> None:
 
 
 _DMN_NS = 'xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/"'
+_ZEEBE_NS = 'xmlns:zeebe="http://camunda.org/schema/zeebe/1.0"'
 _CAMUNDA_NS = 'xmlns:camunda="http://camunda.org/schema/1.0/dmn"'
 
 
-def _decision(tag: str | None, answer: str) -> bytes:
-    attr = f' camunda:versionTag="{tag}"' if tag is not None else ""
+def _decision(tag: str | None, answer: str, *, zeebe: bool = False) -> bytes:
+    attr = ext = ""
+    if tag is not None and zeebe:
+        ext = f'<extensionElements><zeebe:versionTag value="{tag}"/></extensionElements>'
+    elif tag is not None:
+        attr = f' camunda:versionTag="{tag}"'
     return (
-        f'<definitions {_DMN_NS} {_CAMUNDA_NS} id="defs" name="d" namespace="t">'
-        f'<decision id="d" name="d"{attr}><literalExpression id="le">'
+        f'<definitions {_DMN_NS} {_ZEEBE_NS} {_CAMUNDA_NS} id="defs" name="d" namespace="t">'
+        f'<decision id="d" name="d"{attr}>{ext}<literalExpression id="le">'
         f'<text>"{answer}"</text></literalExpression>'
         '<variable id="v" name="answer" typeRef="string"/></decision></definitions>'
     ).encode()

@@ -16,27 +16,16 @@ import pytest
 from liucheng.errors import AuthorizationError, ModelError, NotFoundError
 from liucheng.org import policy_from_dict
 
-from .helpers import HEAD, bpmn, engine_with, flows
+from .helpers import bpmn, engine_with, flows
 from .rig import RIG_IDS, RIG_PARAMS, Rig, make_rig
+from .test_version_tag import _child, _decision
+from .test_version_tag import _child_task as child_task
+from .test_version_tag import _incident as incident
 
 
 @pytest.fixture(params=RIG_PARAMS, ids=RIG_IDS)
 def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rig]:
     yield from make_rig(request, tmp_path)
-
-
-def _child(tag: str | None, task: str, *, zeebe: bool = True) -> bytes:
-    attr = ext = ""
-    if tag is not None and zeebe:
-        ext = f'<extensionElements><zeebe:versionTag value="{tag}"/></extensionElements>'
-    elif tag is not None:
-        attr = f' camunda:versionTag="{tag}"'
-    return (
-        HEAD + f'<process id="child" isExecutable="true"{attr}>{ext}'
-        f'<startEvent id="cs"/><userTask id="{task}"/><endEvent id="ce"/>'
-        + flows(f"cs->{task}", f"{task}->ce")
-        + "</process></definitions>"
-    ).encode()
 
 
 def _zeebe_parent(attrs: str) -> bytes:
@@ -45,25 +34,6 @@ def _zeebe_parent(attrs: str) -> bytes:
         f'<zeebe:calledElement processId="child" {attrs}/></extensionElements></callActivity>'
         '<userTask id="after"/>' + flows("s->call", "call->after")
     )
-
-
-_DMN_NS = 'xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/"'
-_ZEEBE_NS = 'xmlns:zeebe="http://camunda.org/schema/zeebe/1.0"'
-_CAMUNDA_NS = 'xmlns:camunda="http://camunda.org/schema/1.0/dmn"'
-
-
-def _decision(tag: str | None, answer: str, *, zeebe: bool = True) -> bytes:
-    attr = ext = ""
-    if tag is not None and zeebe:
-        ext = f'<extensionElements><zeebe:versionTag value="{tag}"/></extensionElements>'
-    elif tag is not None:
-        attr = f' camunda:versionTag="{tag}"'
-    return (
-        f'<definitions {_DMN_NS} {_ZEEBE_NS} {_CAMUNDA_NS} id="defs" name="d" namespace="t">'
-        f'<decision id="d" name="d"{attr}>{ext}<literalExpression id="le">'
-        f'<text>"{answer}"</text></literalExpression>'
-        '<variable id="v" name="answer" typeRef="string"/></decision></definitions>'
-    ).encode()
 
 
 def _zeebe_rule(attrs: str) -> bytes:
@@ -76,16 +46,11 @@ def _zeebe_rule(attrs: str) -> bytes:
 
 
 def _child_task(rig: Rig, pid: str) -> str:
-    engine = rig.reload()
-    (child,) = engine.instances(parent_id=pid)
-    return engine.active_elements(child.id)[0]
+    return child_task(rig.reload(), pid)
 
 
 def _incident(rig: Rig, pid: str) -> dict[str, Any]:
-    engine = rig.reload()
-    events = [h.data for h in engine.history(kind="incident_open", instance_id=pid) if h.data]
-    assert len(events) == 1
-    return events[0]
+    return incident(rig.reload(), pid)
 
 
 # ------------------------------------------------------------------ DeployedDefinition
@@ -93,14 +58,20 @@ def _incident(rig: Rig, pid: str) -> dict[str, Any]:
 
 def test_deployed_definitions_name_their_version_tag() -> None:
     engine, _, _ = engine_with()
-    assert engine.deploy(_child("1.0", "a", zeebe=False)).definition("child").version_tag == "1.0"
-    v2 = engine.deploy(_child("2.0", "a")).definition("child")
+    assert engine.deploy(_child("1.0", "a")).definition("child").version_tag == "1.0"
+    v2 = engine.deploy(_child("2.0", "a", zeebe=True)).definition("child")
     assert v2.version_tag == "2.0"
-    assert engine.deploy(_child(None, "a")).definition("child").version_tag is None
-    dep = engine.deploy(("d.dmn", _decision("x", "from x", zeebe=False)))
+    assert engine.deploy(_child(None, "a", zeebe=True)).definition("child").version_tag is None
+    dep = engine.deploy(("d.dmn", _decision("x", "from x")))
     assert dep.definition("d").version_tag == "x"
-    assert engine.deploy(("d.dmn", _decision("y", "from y"))).definition("d").version_tag == "y"
-    assert engine.deploy(("d.dmn", _decision(None, "none"))).definition("d").version_tag is None
+    assert (
+        engine.deploy(("d.dmn", _decision("y", "from y", zeebe=True))).definition("d").version_tag
+        == "y"
+    )
+    assert (
+        engine.deploy(("d.dmn", _decision(None, "none", zeebe=True))).definition("d").version_tag
+        is None
+    )
     # the tag a deployment reports is the one start_process(version_tag=) finds
     pid = engine.start_process("child", version_tag="2.0")
     assert engine.get_instance(pid).definition_id == v2.id  # type: ignore[union-attr]
@@ -116,8 +87,8 @@ _POLICY = policy_from_dict(
 
 def test_user_view_starts_the_version_with_the_tag() -> None:
     engine, _, _ = engine_with()
-    v1 = engine.deploy(_child("1.0", "v1", zeebe=False)).definition("child")
-    engine.deploy(_child("2.0", "v2", zeebe=False))
+    v1 = engine.deploy(_child("1.0", "v1")).definition("child")
+    engine.deploy(_child("2.0", "v2"))
     engine.set_authorization(_POLICY)
     pid = engine.as_user("u1").start_process("child", {"x": 1}, version_tag="1.0")
     assert engine.active_elements(pid) == ["v1"]
@@ -136,9 +107,9 @@ def test_user_view_starts_the_version_with_the_tag() -> None:
 
 def test_zeebe_call_activity_binds_the_version_with_the_tag(rig: Rig) -> None:
     e = rig.engine
-    e.deploy(_child("1.0", "v1"))
-    e.deploy(_child("2.0", "v2"))
-    e.deploy(_child(None, "v3"))
+    e.deploy(_child("1.0", "v1", zeebe=True))
+    e.deploy(_child("2.0", "v2", zeebe=True))
+    e.deploy(_child(None, "v3", zeebe=True))
     e.deploy(_zeebe_parent('bindingType="versionTag" versionTag="1.0"'))
     pid = e.start_process("p")
     assert _child_task(rig, pid) == "v1"
@@ -150,19 +121,22 @@ def test_zeebe_call_activity_binds_the_version_with_the_tag(rig: Rig) -> None:
 
 def test_zeebe_call_activity_binds_latest_and_deployment(rig: Rig) -> None:
     e = rig.engine
-    e.deploy(_child("1.0", "v1"))
+    e.deploy(_child("1.0", "v1", zeebe=True))
     e.deploy(
-        [("c.bpmn", _child("2.0", "v2")), ("p.bpmn", _zeebe_parent('bindingType="deployment"'))]
+        [
+            ("c.bpmn", _child("2.0", "v2", zeebe=True)),
+            ("p.bpmn", _zeebe_parent('bindingType="deployment"')),
+        ]
     )
     e.deploy(("q.bpmn", _zeebe_parent('bindingType="latest"').replace(b'id="p"', b'id="q"')))
-    e.deploy(_child("3.0", "v3"))
+    e.deploy(_child("3.0", "v3", zeebe=True))
     assert _child_task(rig, rig.reload().start_process("p")) == "v2"
     assert _child_task(rig, rig.reload().start_process("q")) == "v3"
 
 
 def test_zeebe_call_activity_with_a_missing_tag_waits_in_an_incident(rig: Rig) -> None:
     e = rig.engine
-    e.deploy(_child("1.0", "v1"))
+    e.deploy(_child("1.0", "v1", zeebe=True))
     e.deploy(_zeebe_parent('bindingType="versionTag" versionTag="2.0"'))
     pid = e.start_process("p")
     data = _incident(rig, pid)
@@ -170,7 +144,7 @@ def test_zeebe_call_activity_with_a_missing_tag_waits_in_an_incident(rig: Rig) -
     assert "'call'" in data["message"] and "'2.0'" in data["message"]
     assert "1.0" in data["message"]
     assert "zeebe:calledElement versionTag" in data["hint"]
-    rig.reload().deploy(_child("2.0", "v2"))
+    rig.reload().deploy(_child("2.0", "v2", zeebe=True))
     engine = rig.reload()
     (inc,) = engine.incidents(instance_id=pid)
     engine.resolve_incident(inc.id)
@@ -182,9 +156,9 @@ def test_zeebe_call_activity_with_a_missing_tag_waits_in_an_incident(rig: Rig) -
 
 def test_zeebe_business_rule_task_binds_the_decision_with_the_tag(rig: Rig) -> None:
     e = rig.engine
-    e.deploy(("d.dmn", _decision("a", "from a")))
-    e.deploy(("d.dmn", _decision("b", "from b", zeebe=False)))
-    e.deploy(("d.dmn", _decision(None, "untagged")))
+    e.deploy(("d.dmn", _decision("a", "from a", zeebe=True)))
+    e.deploy(("d.dmn", _decision("b", "from b")))
+    e.deploy(("d.dmn", _decision(None, "untagged", zeebe=True)))
     e.deploy(_zeebe_rule('bindingType="versionTag" versionTag="a"'))
     pid = e.start_process("p")
     assert rig.reload().variables(pid)["res"] == "from a"
@@ -203,14 +177,14 @@ def test_zeebe_business_rule_task_binds_the_decision_with_the_tag(rig: Rig) -> N
 
 def test_zeebe_business_rule_task_with_a_missing_tag_waits_in_an_incident(rig: Rig) -> None:
     e = rig.engine
-    e.deploy(("d.dmn", _decision("a", "from a")))
+    e.deploy(("d.dmn", _decision("a", "from a", zeebe=True)))
     e.deploy(_zeebe_rule('bindingType="versionTag" versionTag="c"'))
     pid = e.start_process("p")
     data = _incident(rig, pid)
     assert data["code"] == "engine.decision.version_tag_unknown"
     assert "'r'" in data["message"] and "'c'" in data["message"]
     assert "zeebe:calledDecision versionTag" in data["hint"]
-    rig.reload().deploy(("d.dmn", _decision("c", "from c")))
+    rig.reload().deploy(("d.dmn", _decision("c", "from c", zeebe=True)))
     engine = rig.reload()
     (inc,) = engine.incidents(instance_id=pid)
     engine.resolve_incident(inc.id)
