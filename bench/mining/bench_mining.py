@@ -21,7 +21,10 @@ replay (on the noise-0 model) and alignments (on the first ``--align-cases`` cas
 pm4py's ``discover_petri_net_inductive``, ``fitness_token_based_replay`` and
 ``fitness_alignments``. Both tools replay and align the *same* net: Liucheng's noise-0 IM net
 is handed to the pm4py worker as JSON (``--net``); discovered transition counts are printed
-side by side.
+side by side. A second alignment figure, ``alignments_pm4py_net_N``, is like for like on pm4py's
+own net: pm4py's noise-0 ``discover_petri_net_inductive`` net is written as JSON
+(``--pm4py-net``) and both tools align it; its comparison line carries CPU seconds, their ratio
+and ``equal`` (log fitness within 1e-6).
 
 Usage: python bench/mining/bench_mining.py [--cache DIR] [--only bpic2012|synthetic]
        [--repeat N] [--align-cases N] [--no-mining]
@@ -92,6 +95,68 @@ def _net_to_json(net: Any) -> dict[str, Any]:
     }
 
 
+def _pm4py_net_to_json(pn: Any, im: Any, fm: Any) -> dict[str, Any]:
+    """A pm4py (net, initial, final) triple as the JSON of :func:`_net_to_json` (places and
+    transitions sorted by name, so that both tools see the same net)."""
+    places = sorted(pn.places, key=lambda p: str(p.name))
+    idx = {p: i for i, p in enumerate(places)}
+    trans = sorted(pn.transitions, key=lambda t: str(t.name))
+    return {
+        "places": [str(p.name) for p in places],
+        "transitions": [
+            [
+                str(t.name),
+                t.label,
+                [[idx[a.source], a.weight] for a in t.in_arcs],
+                [[idx[a.target], a.weight] for a in t.out_arcs],
+            ]
+            for t in trans
+        ],
+        "initial": [[idx[p], n] for p, n in im.items()],
+        "final": [[idx[p], n] for p, n in fm.items()],
+    }
+
+
+def _our_net(path: Path) -> Any:
+    """The JSON net of :func:`_net_to_json` as our ``PetriNet``."""
+    from liucheng.analytics.mining import PetriNet
+
+    data = json.loads(path.read_text())
+    net = PetriNet()
+    for name in data["places"]:
+        net.add_place(name)
+    for name, label, inputs, outputs in data["transitions"]:
+        t = net.add_transition(label, name)
+        for p, w in inputs:
+            net.arc_in(p, t, w)
+        for p, w in outputs:
+            net.arc_out(t, p, w)
+    net.initial = {int(p): int(n) for p, n in data["initial"]}
+    net.final = {int(p): int(n) for p, n in data["final"]}
+    return net
+
+
+def _align_sample(frame: Any, n: int) -> Any:
+    import polars as pl
+
+    cases = frame.get_column("case_id").unique(maintain_order=True).head(n)
+    return frame.filter(pl.col("case_id").is_in(cases.implode()))
+
+
+def worker_liucheng_align(path: Path, align_cases: int, net_in: Path) -> list[dict[str, Any]]:
+    """Our alignments of the first ``align_cases`` cases on a given JSON net (pm4py's)."""
+    from liucheng.analytics import mining
+    from liucheng.history import read_log
+
+    frame = read_log(path)
+    net = _our_net(net_in)
+    sample = _align_sample(frame, align_cases)
+    figs, res = _measured(lambda: mining.align(sample, net, lifecycle=None), 1)
+    result = {"fitness": res.log_fitness, "transitions": len(net.transitions)}
+    op = f"alignments_pm4py_net_{align_cases}"
+    return [{"op": op, **figs, "peak_rss_mb": _rss_mb(), "result": result}]
+
+
 def _pm4py_net(path: Path) -> tuple[Any, Any, Any]:
     """The JSON net of :func:`_net_to_json` as a pm4py (net, initial, final) triple."""
     from pm4py.objects.petri_net.obj import Marking
@@ -150,10 +215,7 @@ def _liucheng_mining(
                 )
                 result = {"fitness": res.log_fitness}
             else:
-                import polars as pl
-
-                cases = frame.get_column("case_id").unique(maintain_order=True).head(align_cases)
-                sample = frame.filter(pl.col("case_id").is_in(cases.implode()))
+                sample = _align_sample(frame, align_cases)
                 figs, res = _measured(
                     lambda sample=sample, net=net: mining.align(sample, net, lifecycle=None), 1
                 )
@@ -204,7 +266,11 @@ def worker_liucheng(
 
 
 def worker_pm4py(
-    path: Path, repeat: int, ops: list[str], net_in: Path | None = None
+    path: Path,
+    repeat: int,
+    ops: list[str],
+    net_in: Path | None = None,
+    own_net_out: Path | None = None,
 ) -> list[dict[str, Any]]:
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
@@ -245,6 +311,7 @@ def worker_pm4py(
     vs = {"|".join(k): int(c if isinstance(c, int) else len(c)) for k, c in var.items()}
     out.append({"op": "variants", **figs, "peak_rss_mb": _rss_mb(), "result": _digest(vs)})
     im_net: Any = None
+    own_net: Any = None
     for name in ops:
         try:
             if name.startswith("inductive"):
@@ -258,6 +325,9 @@ def worker_pm4py(
                     1,
                 )
                 im_net = net if noise == 0.0 else im_net
+                own_net = net if noise == 0.0 else own_net
+                if noise == 0.0 and own_net_out is not None:
+                    own_net_out.write_text(json.dumps(_pm4py_net_to_json(*net)))
                 if noise == 0.0 and net_in is not None and net_in.exists():
                     im_net = _pm4py_net(net_in)  # replay and align Liucheng's net
                 result: Any = {"transitions": len(net[0].transitions)}
@@ -267,13 +337,21 @@ def worker_pm4py(
                 )
                 result = {"fitness": fit.get("log_fitness")}
             elif name.startswith("alignments") and im_net is not None:
-                n = int(name.split("_")[1])
+                n = int(name.rsplit("_", 1)[1])
+                if name.startswith("alignments_pm4py_net"):
+                    if own_net is None:
+                        continue
+                    # the JSON round trip, so that pm4py aligns exactly the net we align
+                    assert own_net_out is not None
+                    aligned = _pm4py_net(own_net_out)
+                else:
+                    aligned = im_net
                 cases = df["case:concept:name"].drop_duplicates().head(n)
                 sample = df[df["case:concept:name"].isin(set(cases))]
                 figs, fit = _measured(
                     quiet(
-                        lambda sample=sample, im_net=im_net: pm4py.fitness_alignments(
-                            sample, *im_net
+                        lambda sample=sample, aligned=aligned: pm4py.fitness_alignments(
+                            sample, *aligned, multi_processing=False
                         )
                     ),
                     1,
@@ -333,6 +411,19 @@ def _spawn(
     return json.loads(lines[-1])["figures"]
 
 
+def _equal(ours: dict[str, Any], theirs: dict[str, Any]) -> bool | None:
+    """Same result: identical for import, DFG and variants; log fitness within 1e-6 for
+    alignments (the issue's criterion)."""
+    op = ours["op"]
+    if op in {"import", "dfg", "variants"}:
+        return bool(ours.get("result") == theirs.get("result"))
+    if op.startswith("alignments"):
+        a = (ours.get("result") or {}).get("fitness")
+        b = (theirs.get("result") or {}).get("fitness")
+        return a is not None and b is not None and abs(a - b) <= 1e-6
+    return None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cache", default="/tmp/liucheng-bench/mining")
@@ -344,15 +435,22 @@ def main() -> None:
     ap.add_argument("--align-cases", type=int, default=200, help="cases in the alignment sample")
     ap.add_argument("--no-mining", action="store_true", help="only import, DFG and variants")
     ap.add_argument("--net", help="worker: JSON file of the noise-0 net (written / read)")
+    ap.add_argument("--pm4py-net", help="worker: JSON file of pm4py's noise-0 net")
+    ap.add_argument("--align-only", action="store_true", help="worker: only align --pm4py-net")
     args = ap.parse_args()
     if args.worker:
         path = Path(args.path)
         ops = [o for o in args.ops.split(",") if o]
         net_file = Path(args.net) if args.net else None
+        pm_file = Path(args.pm4py_net) if args.pm4py_net else None
+        if args.align_only and pm_file is not None:
+            figs = worker_liucheng_align(path, args.align_cases, pm_file)
+            print(json.dumps({"figures": figs}, default=str))
+            return
         figs = (
             worker_liucheng(path, args.repeat, -1 if args.no_mining else args.align_cases, net_file)
             if args.worker == "liucheng"
-            else worker_pm4py(path, args.repeat, ops, net_file)
+            else worker_pm4py(path, args.repeat, ops, net_file, pm_file)
         )
         print(json.dumps({"figures": figs}, default=str))
         return
@@ -368,19 +466,38 @@ def main() -> None:
         net_file = Path(args.cache) / f"{name}_im_net.json"
         net_file.parent.mkdir(parents=True, exist_ok=True)
         net_file.unlink(missing_ok=True)
+        pm_file = Path(args.cache) / f"{name}_pm4py_im_net.json"
+        pm_file.unlink(missing_ok=True)
         extra += ["--net", str(net_file)]
         ours = _spawn("liucheng", path, args.repeat, [], extra)
+        pm_ops = [
+            f["op"]
+            for f in ours
+            if f.get("op") not in {"import", "dfg", "dfg_performance", "variants"}
+        ]
+        if not args.no_mining and args.align_cases >= 0:
+            pm_ops.append(f"alignments_pm4py_net_{args.align_cases}")
         theirs = _spawn(
             "pm4py",
             path,
             args.repeat,
-            [
-                f["op"]
-                for f in ours
-                if f.get("op") not in {"import", "dfg", "dfg_performance", "variants"}
-            ],
-            ["--net", str(net_file)],
+            pm_ops,
+            ["--net", str(net_file), "--pm4py-net", str(pm_file)],
         )
+        if pm_file.exists():
+            ours += _spawn(
+                "liucheng",
+                path,
+                1,
+                [],
+                [
+                    "--align-cases",
+                    str(args.align_cases),
+                    "--pm4py-net",
+                    str(pm_file),
+                    "--align-only",
+                ],
+            )
         for tool, figs in (("liucheng", ours), ("pm4py", theirs)):
             for f in figs:
                 print(
@@ -411,11 +528,10 @@ def main() -> None:
                         else None,
                         "liucheng_peak_rss_mb": round(f["peak_rss_mb"], 1),
                         "pm4py_peak_rss_mb": round(ref["peak_rss_mb"], 1),
-                        "equal": (
-                            f.get("result") == ref.get("result")
-                            if f["op"] in {"import", "dfg", "variants"}
-                            else None
-                        ),
+                        "equal": _equal(f, ref),
+                        "cpu_ratio": round(ref["cpu_seconds"] / f["cpu_seconds"], 1)
+                        if f.get("cpu_seconds") and "cpu_seconds" in ref
+                        else None,
                         "liucheng_result": f.get("result")
                         if f["op"] not in {"dfg", "variants"}
                         else None,

@@ -6,6 +6,7 @@ See :mod:`.alignments` for the cost function and the strategy.
 from __future__ import annotations
 
 import heapq
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -153,6 +154,8 @@ class _Dp:
         self.dvis = np.asarray(space.dvis, dtype=np.int64)
         self.tau_lb = TAU_COST * np.minimum(np.asarray(space.dtau, dtype=np.int64), 1 << 40)
         self._before: dict[int, npt.NDArray[np.int64]] = {}
+        self._gap: dict[tuple[int, int], int] = {}
+        self._targets: dict[int, npt.NDArray[np.int64]] = {}
         silent = self.lab < 0
         pair = np.unique(self.dst[silent] * n + self.src[silent])
         self._silent_rev = csr_matrix((np.ones(pair.size), (pair // n, pair % n)), shape=(n, n))
@@ -173,6 +176,33 @@ class _Dp:
                 out[ok] = TAU_COST * d[ok].astype(np.int64)
             out = np.maximum(out, self.tau_lb)
             self._before[a] = out
+        return out
+
+    def _fitting_bound(self, trace: list[int]) -> int:
+        """An estimate of the silent steps of an alignment without deviation: the fewest
+        silent steps to the first event, between each two events (from wherever the first of
+        them may lead) and after the last one to the end.
+
+        It only picks the first cost bound (:meth:`align`): a pass is exact as soon as its
+        bound reaches the optimum, so an estimate above it (``before`` also counts the silent
+        steps to the end, which the sum may count twice) only makes the first pass looser.
+        """
+        total = int(self.before(trace[0])[self.space.initial])
+        for a, b in pairwise(trace):
+            total += self._between(a, b)
+        return total + self._between(trace[-1], -1)
+
+    def _between(self, a: int, b: int) -> int:
+        key = (a, b)
+        out = self._gap.get(key)
+        if out is None:
+            targets = self._targets.get(a)
+            if targets is None:
+                targets = np.unique(self.dst[self.by_label.get(a, self.dst[:0])])
+                self._targets[a] = targets
+            table = self.tau_lb if b < 0 else self.before(b)
+            out = int(table[targets].min()) if targets.size else 1 << 40
+            self._gap[key] = out
         return out
 
     def incoming(self, m: int) -> list[int]:
@@ -223,12 +253,23 @@ class _Dp:
         init = space.initial
         lb = MOVE_COST * max(int(dvis[init]) - n, 0) + int(self.tau_lb[init])
         devs = max(lb // MOVE_COST, 0)
+        if devs == 0 and n:
+            lb = max(lb, self._fitting_bound(trace))
+        # below one deviation, first a few silent steps above the lower bound, then 4x as
+        # many, …: a tight bound prunes nearly every silent detour (most traces fit, and on
+        # inductive-miner nets a loose bound lets the closure flood the silent steps)
+        slack = 16 * TAU_COST
         while True:
             bound = MOVE_COST * (devs + 1) - 1 if devs <= n + int(dvis[space.initial]) else big
+            if devs == 0 and lb + slack < bound:
+                bound = lb + slack
             dist = self._pass(trace, int(bound))
             cost = int(dist[n, space.final])
             if cost <= bound or bound >= big:
                 break
+            if devs == 0 and bound < MOVE_COST - 1:
+                slack *= 4
+                continue
             devs = 2 * devs + 1
         return self._walk_back(trace, dist, cost)
 
@@ -288,21 +329,23 @@ class _Dp:
         # walk back along tight edges
         path: list[tuple[int, int, int]] = []
         i, m, c = len(trace), space.final, cost
+        src, lab, w = self.src, self.lab, self.w
         while i > 0 or m != space.initial:
             row = dist[i]
             step = None
+            # the arcs into m, vectorised (markings of silent-heavy nets have many)
+            arcs = self.in_order[self.in_ptr[m] : self.in_ptr[m + 1]]
             if i > 0:
-                prev = dist[i - 1]
-                for e in self.incoming(m):
-                    if self.lab[e] == trace[i - 1] and prev[self.src[e]] == c:
-                        step = (i - 1, int(self.src[e]), c, (trace[i - 1], self.tr[e], 0))
-                        break
+                sel = arcs[lab[arcs] == trace[i - 1]]
+                hit = sel[dist[i - 1][src[sel]] == c]
+                if hit.size:
+                    e = int(hit[0])
+                    step = (i - 1, int(src[e]), c, (trace[i - 1], self.tr[e], 0))
             if step is None:
-                for e in self.incoming(m):
-                    s0 = int(self.src[e])
-                    if row[s0] + self.w[e] == c:
-                        step = (i, s0, c - int(self.w[e]), (-1, self.tr[e], 0))
-                        break
+                hit = arcs[row[src[arcs]] + w[arcs] == c]
+                if hit.size:
+                    e = int(hit[0])
+                    step = (i, int(src[e]), c - int(w[e]), (-1, self.tr[e], 0))
             if step is None and i > 0 and dist[i - 1, m] + MOVE_COST == c:
                 step = (i - 1, m, c - MOVE_COST, (trace[i - 1], -1, 0))
             if step is None:  # pragma: no cover - the distances are consistent

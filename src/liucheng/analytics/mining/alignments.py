@@ -8,15 +8,17 @@ cheapest run of the model alone; the log fitness is ``1 - Σ cost / Σ (10000 * 
 The model's reachability graph is expanded once and cached (markings are integer ids) and each
 distinct variant is aligned once. When the graph is complete (≤ 100,000 markings) the alignment
 is an exact, vectorised dynamic programme over graph × trace position, run under a cost bound
-(no deviation first, then 1, 3, 7, … deviations; below one deviation, the fewest silent steps
-to the next event bound the rest too) so that states that cannot finish within it are never
-relaxed. For a graph too large for the programme, A* runs over the synchronous product with a
-consistent heuristic from the graph (visible steps the model still has to make beyond the
-remaining trace, remaining events the model can never fire again, and the fewest silent steps
-to the end); without the whole graph, A* with pm4py's marking-equation (LP) heuristic
-(:mod:`._align_astar`). When a trace exceeds its exact-search budget, the search prices silent
-steps at 0: deviations (hence trace fitness) stay optimal, the raw cost may then count a few
-more silent steps than the minimum, and the alignment is flagged ``exact=False``.
+(no deviation first, then 1, 3, 7, … deviations; below one deviation, the fewest silent steps to
+the next event bound the rest too, and the first bound is only a few silent steps above an
+estimate of the trace's silent steps, widened 4x until the optimum fits) so that states that
+cannot finish within it are never relaxed. For a graph too large for the programme, A* runs over
+the synchronous product with a consistent heuristic from the graph (visible steps the model
+still has to make beyond the remaining trace, remaining events the model can never fire again,
+and the fewest silent steps to the end); without the whole graph, A* with pm4py's
+marking-equation (LP) heuristic (:mod:`._align_astar`). When a trace exceeds its exact-search
+budget, the search prices silent steps at 0: deviations (hence trace fitness) stay optimal, the
+raw cost may then count a few more silent steps than the minimum, and the alignment is flagged
+``exact=False``.
 """
 
 from __future__ import annotations
