@@ -119,6 +119,10 @@ EXCLUDED: dict[str, str] = {
     "role_of": "internal staffing lookup; the roles themselves are GET /org/roles",
     "staff_task": "runs inside a command when a task is created (needs the executor's state)",
     "start_from_event": "runs inside a command (message/signal start); clients use /messages",
+    "deliver_to_subscription": (
+        "fires one subscription row by its id (the simulator's simulated waits); clients "
+        "deliver by name with POST /messages and POST /signals"
+    ),
 }
 
 #: Public non-method attributes of the classes (properties, plain attributes).

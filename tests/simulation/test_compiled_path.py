@@ -126,23 +126,24 @@ def test_compiled_runner_covers_timers_feel_durations_and_waits() -> None:
 
 def _reversed_boundaries(prepared: Any) -> Any:
     graph = _ORIGINAL(prepared)
+    assert graph is not None
     for node in graph.nodes.values():
         node.boundaries.reverse()
     return graph
 
 
-def _no_vars(self: Any, iid: str, timer: Any, task_id: Any) -> str:
-    saved, self._ivars = self._ivars, {iid: {"size": "small"}}
+def _no_vars(self: Any, scope: Any, timer: Any, task_id: Any, host: Any) -> str:
+    saved, self._ivars = self._ivars, {scope.iid: {"size": "small"}}
     try:
-        return _ORIGINAL_ARM(self, iid, timer, task_id)
+        return _ORIGINAL_ARM(self, scope, timer, task_id, host)
     finally:
         self._ivars = saved
 
 
-def _shifted_arm(self: Any, iid: str, timer: Any, task_id: Any) -> str:
+def _shifted_arm(self: Any, scope: Any, timer: Any, task_id: Any, host: Any) -> str:
     import datetime as dt
 
-    job_id = _ORIGINAL_ARM(self, iid, timer, task_id)
+    job_id = _ORIGINAL_ARM(self, scope, timer, task_id, host)
     self._jobs[job_id].due_at += dt.timedelta(seconds=1)
     return job_id
 
@@ -203,13 +204,38 @@ def test_message_waits_on_the_compiled_path_keep_their_own_delays() -> None:
 
 def test_models_beyond_the_subset_stay_on_the_engine() -> None:
     for beyond in (
-        # a timer cycle
-        WIDE.replace(b"<timeDuration>PT30M</timeDuration>", b"<timeCycle>R2/PT30M</timeCycle>"),
-        # a message wait with a correlation key expression from an extension
+        # a message name computed per case
         WIDE.replace(b'name="reply"/>', b'name="= &quot;r&quot; + size"/>'),
+        # an extension attribute the runner does not know
+        WIDE.replace(
+            b'<boundaryEvent id="nudge" attachedToRef="solve" cancelActivity="false">',
+            b'<boundaryEvent id="nudge" attachedToRef="solve" cancelActivity="false" '
+            b'xmlns:x="urn:x" x:note="1">',
+        ),
     ):
         sc = _scenario(replications=1)
         assert simulate(beyond, sc, executor="auto").runs[0].executor == "engine"
+
+
+@pytest.mark.parametrize("cycle", [b"R2/PT20M", b"R/PT25M"])
+def test_cycle_timers_on_boundaries_give_the_engine_log(cycle: bytes) -> None:
+    """A non-interrupting cycle boundary fires again each period while its task is open (a
+    bounded and an unbounded cycle), on both paths alike."""
+    model = WIDE.replace(
+        b"<timeDuration>PT30M</timeDuration>", b"<timeCycle>" + cycle + b"</timeCycle>"
+    )
+    sc = _scenario(replications=1)
+    on_engine = simulate(model, sc, executor="engine")
+    compiled = simulate(model, sc, executor="auto")
+    assert compiled.runs[0].executor == "compiled"
+    assert _same(on_engine, compiled)
+    run = compiled.runs[0]
+    reminders = Counter(r.case for r in run.activities if r.element_id == "remind")
+    assert max(reminders.values()) >= 2  # fired again after the first period
+    if cycle.startswith(b"R2/"):  # at most two firings per visit of the task
+        visits = Counter(r.case for r in run.activities if r.element_id == "solve")
+        assert all(n <= 2 * visits[case] for case, n in reminders.items())
+        assert any(n == 2 * visits[case] for case, n in reminders.items())
 
 
 def test_a_receive_task_is_a_simulated_wait_on_both_paths() -> None:

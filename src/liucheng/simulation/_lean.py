@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from liucheng.engine import ChangeSet, Engine
 from liucheng.engine._exec import Executor
 from liucheng.engine._expr import FEEL_CLOCK
-from liucheng.engine._state import GONE
 from liucheng.engine.ports import Clock, InstanceRecord
 from liucheng.errors import EngineError, LiuchengError, NotFoundError
 
@@ -156,9 +155,9 @@ def deliver(engine: Engine, subscription_id: str, variables: dict[str, Any]) -> 
     A simulated wait (``scenario.events``) ends after its own sampled delay. Correlating by
     message name would be ambiguous when a case waits for the same message twice (two parallel
     branches: the engine refuses, ``engine.message.ambiguous``), and broadcasting a signal
-    would end every other case's wait at this one's time. So the engine's own ``fire`` runs
-    for exactly this subscription, as ``correlate_message`` / ``broadcast_signal`` do for each
-    row they match.
+    would end every other case's wait at this one's time. So the engine's
+    :meth:`~liucheng.engine.Engine.deliver_to_subscription` fires exactly this subscription, as
+    ``correlate_message`` / ``broadcast_signal`` do for each row they match.
 
     Args:
         engine: The engine (lean or full).
@@ -168,23 +167,4 @@ def deliver(engine: Engine, subscription_id: str, variables: dict[str, Any]) -> 
     Returns:
         Whether the wait was still there to receive it.
     """
-    # Engine._command is the engine's one way to run a command; the engine has no public
-    # "deliver to this subscription" yet (see the simulation docs).
-
-    def cmd(run: Executor) -> bool:
-        row = run.tx.get_row("subscription", subscription_id)
-        if row is None or row.instance_id is None:
-            return False
-        st = run.load(row.instance_id)
-        if st.ended is not None:
-            return False
-        owner = st.eis.get(int(row.element_instance_id or 0))
-        if owner is None or owner.state == GONE:
-            return False
-        payload: dict[str, Any] | None = dict(variables)
-        if row.kind != "message":
-            payload = payload or None  # as broadcast_signal passes it
-        run.fire(st, owner, st.graph.nodes[row.element_id], payload, ("subscription", row.id))
-        return True
-
-    return engine._command(cmd)
+    return engine.deliver_to_subscription(subscription_id, variables)

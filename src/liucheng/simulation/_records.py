@@ -112,20 +112,29 @@ def measure_resources(run: ReplicationRun, pools: list[_Pool]) -> None:
         run.available[pool.id] = total
         run.busy[pool.id] = 0.0
         run.busy_cost[pool.id] = 0.0
-    members = {(p.id, m.id): m for p in pools for m in p.members}
+    # pool -> member id -> member (no key tuple per record); sums in record order, as before
+    members: dict[str, dict[str, Any]] = {}
+    for p in pools:
+        for m in p.members:
+            members.setdefault(p.id, {})[m.id] = m
+    busy_by = run.busy
+    cost_by = run.busy_cost
     for rec in run.activities:
-        if rec.pool is None or rec.started is None or rec.resource is None:
+        pid = rec.pool
+        started = rec.started
+        if pid is None or started is None or rec.resource is None:
             continue
-        s = max(rec.started, a)
-        e = min(rec.ended if rec.ended is not None else b, b)
+        ended = rec.ended
+        s = started if started > a else a
+        e = b if ended is None or ended > b else ended
         if e <= s:
             continue
-        found = members.get((rec.pool, rec.resource))
-        if s == rec.started and e == rec.ended and not rec.aborted:
+        found = members.get(pid, {}).get(rec.resource)
+        if s == started and e == ended and not rec.aborted:
             busy = rec.work  # entirely inside the window: its working time
         else:
             cal = found.calendar if found is not None else None
             busy = cal.open_seconds(s, e) if cal is not None else e - s
-        run.busy[rec.pool] += busy
+        busy_by[pid] += busy
         if found is not None:
-            run.busy_cost[rec.pool] += busy / 3600.0 * found.cost_per_hour
+            cost_by[pid] += busy / 3600.0 * found.cost_per_hour

@@ -96,6 +96,7 @@ class _Pool:
     __slots__ = (
         "backlogged",
         "backlogs",
+        "changes",
         "cursor",
         "free",
         "id",
@@ -117,6 +118,8 @@ class _Pool:
         self.wake: Event | None = None
         self.backlogs = False  # a member may hold more than one work item (capacity >= 2)
         self.backlogged = 0  # work handed to busy members, not started: it waits too
+        #: its ``[(time, queue length)]`` in the replication's run (set on first change)
+        self.changes: list[tuple[float, int]] | None = None
 
 
 class _Work:

@@ -19,20 +19,22 @@ no retry loop; the engine's own behaviours decide everything):
 
 A command that fails stops the replication with ``simulation.engine.failed`` naming the case
 and the element. For common models (none events, tasks, probability-routed exclusive and
-parallel gateways, timer boundary events, intermediate timer/message/signal waits) the
-commands the simulator needs run on a compiled token runner with the same semantics instead
-(:mod:`._fast`; ``executor="auto"``), which gives the same event log for the same seed at
-about four times the speed.
+inclusive gateways, parallel and event-based gateways, embedded subprocesses, timer boundary
+events on tasks and subprocesses, intermediate timer/message/signal waits, multi-instance tasks
+of a literal cardinality) the commands the simulator needs run on a compiled token runner
+with the same semantics instead (:mod:`._fast`, compiled once per prepared model;
+``executor="auto"``), which gives the same event log for the same seed at about four times
+the speed.
 
-The simulator records activity instances (queued, started, ended, resource) and case arrivals
-and ends, from which :mod:`.kpis` computes KPIs and :func:`event_log` the event log.
+The resource side (pools, queues, work, calendars) is :mod:`._sim_work`. The simulator records
+activity instances (queued, started, ended, resource) and case arrivals and ends, from which
+:mod:`.kpis` computes KPIs and :func:`event_log` the event log.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import gc
-import heapq
 import math
 from pathlib import Path
 from typing import Any
@@ -43,11 +45,11 @@ from ._errors import ScenarioError, SimulationEngineError, SimulationLimitError
 from ._org_pools import OrgPools
 from ._prepare import PreparedModel, prepare_model
 from ._records import ActivityRecord, ReplicationRun, measure_resources, stream
-from ._resources import _Chooser, _Duty, _Member, _Pool, _qualified, _skill_total, _Work
+from ._resources import _Chooser, _Duty, _Pool, _Work
 from ._sim_store import SimStore
+from ._sim_work import _WorkSim
 from .arrivals import arrival_times, case_attribute_sampler, scenario_calendars
-from .calendars import WeeklyCalendar, weekly_spans
-from .distributions import Distribution, Sampler
+from .distributions import Sampler
 from .events import EventLoop
 from .scenario import ActivitySpec, Scenario
 
@@ -63,7 +65,7 @@ DRAIN_FACTOR = 10.0
 DEFAULT_MAX_VIRTUAL_TIME = 10 * 365 * 86400.0
 
 
-class _Replication:
+class _Replication(_WorkSim):
     def __init__(
         self,
         prepared: PreparedModel,
@@ -77,7 +79,7 @@ class _Replication:
     ) -> None:
         from liucheng.engine import Engine, ManualClock
 
-        from ._fast import FastRunner, compile_fast, route_sets
+        from ._fast import FastRunner, fast_graph, route_sets
         from ._lean import LeanEngine, deliver
 
         self.sc = scenario
@@ -92,7 +94,7 @@ class _Replication:
         self.clock_at = 0.0  # the simulation time the clock shows
         self.run = ReplicationRun()
         self.store = SimStore()
-        graph = compile_fast(prepared) if executor in ("auto", "compiled") else None
+        graph = fast_graph(prepared) if executor in ("auto", "compiled") else None
         if executor == "compiled" and graph is None:
             raise ScenarioError(
                 "the model uses elements the compiled runner does not cover",
@@ -134,7 +136,7 @@ class _Replication:
         # In a simple model, a command can only reach the gateways downstream of the element
         # it continues from (up to the next task): draw only those (the same on both paths).
         self.route_after: dict[str, list[tuple[str, _Chooser]]] | None = None
-        simple = graph if graph is not None or not self.choosers else compile_fast(prepared)
+        simple = graph if graph is not None or not self.choosers else fast_graph(prepared)
         if self.choosers and simple is not None:
             self.route_after = {
                 node: [self.choosers[gw] for gw in gws]
@@ -154,91 +156,6 @@ class _Replication:
         self.seq = 0
         self.cases = 0
         self.open_cases = 0
-
-    # ------------------------------------------------------------------ set-up
-
-    def _build_pools(self) -> None:
-        sc = self.sc
-        org = self.org or OrgPools()
-        for pool_id, strategy in org.extra_pools.items():
-            self.pools[pool_id] = self._org_pool(pool_id, strategy, org)
-        for pool_id, spec in sc.resources.items():
-            strategy = spec.strategy or org.strategies.get(pool_id, "first-free")
-            if pool_id in org.members:
-                self.pools[pool_id] = self._org_pool(pool_id, strategy, org)
-                if spec.role:
-                    self.by_role.setdefault(spec.role, self.pools[pool_id])
-                continue
-            pool = _Pool(pool_id, strategy)
-            pool_cal = self.calendars.get(spec.calendar) if spec.calendar else None
-            if spec.people is not None:
-                for person in spec.people:
-                    cal = pool_cal
-                    if person.calendar is not None:
-                        cal = self.calendars[person.calendar]
-                    elif person.shifts:
-                        cal = WeeklyCalendar(weekly_spans(person.shifts), sc.start)
-                    cost = (
-                        person.cost_per_hour
-                        if person.cost_per_hour is not None
-                        else spec.cost_per_hour
-                    )
-                    member = _Member(person.id, pool, cal, cost, self._duty(cal))
-                    member.skills = org.skills.get(person.id, {})
-                    member.capacity = org.capacities.get(person.id)
-                    pool.members.append(member)
-            else:
-                for i in range(spec.count or 0):
-                    pool.members.append(
-                        _Member(
-                            f"{pool_id}-{i + 1}",
-                            pool,
-                            pool_cal,
-                            spec.cost_per_hour,
-                            self._duty(pool_cal),
-                        )
-                    )
-            self._seal(pool)
-            self.pools[pool_id] = pool
-            if spec.role:
-                self.by_role.setdefault(spec.role, pool)
-            self.run.queue_changes[pool_id] = [(0.0, 0)]
-
-    def _org_pool(self, pool_id: str, strategy: str, org: OrgPools) -> _Pool:
-        pool = _Pool(pool_id, strategy)
-        for om in org.members[pool_id]:
-            member = _Member(om.id, pool, om.calendar, om.cost_per_hour, self._duty(om.calendar))
-            member.skills = om.skills
-            member.capacity = om.capacity
-            pool.members.append(member)
-        self._seal(pool)
-        self.run.queue_changes[pool_id] = [(0.0, 0)]
-        return pool
-
-    @staticmethod
-    def _seal(pool: _Pool) -> None:
-        """Count the free members; people with a capacity below one take no work at all."""
-        for m in pool.members:
-            if m.capacity is not None and m.capacity < 1:
-                m.busy = True  # never released: they start nothing
-            elif m.capacity is not None and m.capacity >= 2:
-                pool.backlogs = True
-        pool.free = sum(1 for m in pool.members if not m.busy)
-
-    def _duty(self, calendar: WeeklyCalendar | None) -> _Duty | None:
-        if calendar is None:
-            return None
-        duty = self.duties.get(id(calendar))
-        if duty is None:
-            duty = self.duties[id(calendar)] = _Duty(calendar)
-        return duty
-
-    def _sampler(self, act_id: str, key: str, dist: Distribution) -> Sampler:
-        s = self.samplers.get((act_id, key))
-        if s is None:
-            s = Sampler(dist, stream(self.seed, self.rep, f"duration:{act_id}:{key}"), batch=256)
-            self.samplers[(act_id, key)] = s
-        return s
 
     # ------------------------------------------------------------------ engine plumbing
 
@@ -310,12 +227,21 @@ class _Replication:
         new = st.new
         if self.compiled and not st.gone and not new["job"] and not new["subscription"]:
             # most commands of the compiled runner only open tasks and end instances
-            if new["task"]:
-                rows, new["task"] = new["task"], []
+            rows = new["task"]
+            if rows:
+                new["task"] = []
                 for row in rows:
                     self._open("task", row)
-            if st.ended:
-                self._ended()
+            ended = st.ended
+            if ended:  # _ended, inline
+                st.ended = []
+                case_of = self.case_of
+                ends = self.run.ends
+                for iid in ended:
+                    case = case_of.pop(iid, None)
+                    if case is not None:
+                        ends[case] = self.loop.now
+                        self.open_cases -= 1
             return
         gone = st.gone
         if gone:
@@ -371,29 +297,34 @@ class _Replication:
 
     def _arrive(self, case_no: int, times: Any, attrs: Any) -> None:
         case = str(case_no)
-        values = next(attrs)  # a fresh dict per case
-        self.run.arrivals[case] = self.loop.now
-        self.run.attributes[case] = values
+        values = next(attrs) if attrs is not None else {}  # a fresh dict per case
+        run = self.run
+        now = self.loop.now
+        run.arrivals[case] = now
+        run.attributes[case] = values
         self.cases += 1
         self.open_cases += 1
-        variables = {**values, **self._route(self.start_id)}
+        variables = {**values, **self._route(self.start_id)} if self.choosers else {**values}
         if not self.compiled:
             self._at()
-        self.run.commands += 1
-        self.doing = (case, self.start_id or self.prepared.process_id)
+        run.commands += 1
+        process_id = self.prepared.process_id
+        self.doing = (case, self.start_id or process_id)
         try:
-            iid = self.engine.start_process(self.prepared.process_id, variables, business_key=case)
+            iid = self.engine.start_process(process_id, variables, business_key=case)
             self.case_of[iid] = case
             # the instance may have ended inside the command: its end is in store.ended
         except LiuchengError as exc:
             raise self._failed(exc) from exc
         finally:
             self._sync()
-        if self.failure():
+        if self.lean and self.engine.failure is not None:  # self.failure(), inline
             raise self._failed(self.engine.failure) from self.engine.failure
         nxt = next(times, None)
         if nxt is not None:
-            self.loop.schedule_at(max(nxt, self.loop.now), self._arrive, case_no + 1, times, attrs)
+            self.loop.schedule_at(
+                nxt if nxt > now else now, self._arrive, case_no + 1, times, attrs
+            )
 
     def _fire_job(self, job_id: str, due: dt.datetime) -> None:
         job = self.store.rows["job"].get(job_id)
@@ -411,305 +342,6 @@ class _Replication:
         self.doing = (self._case(sub.instance_id), sub.element_id)
         self._command(self._deliver, sub.id, self._route())
 
-    # ------------------------------------------------------------------ work
-
-    def _pools_for(self, element_id: str, spec: ActivitySpec | None, row: Any) -> list[_Pool]:
-        groups = getattr(row, "candidate_groups", None)
-        key = (element_id, tuple(groups)) if groups else element_id
-        found = self.pool_cache.get(key)
-        if found is None:
-            found = self.pool_cache[key] = self._find_pools(element_id, spec, row)
-        return found
-
-    def _find_pools(self, element_id: str, spec: ActivitySpec | None, row: Any) -> list[_Pool]:
-        if spec is not None and spec.resources:
-            return [self.pools[p] for p in spec.resources]
-        names = list(getattr(row, "candidate_groups", None) or [])
-        if self.org is not None:
-            names += self.org.element_pools.get(element_id, [])
-        names += self.prepared.lanes.get(element_id, [])
-        out: list[_Pool] = []
-        for n in names:
-            pool = self.pools.get(n) or self.by_role.get(n)
-            if pool is not None and pool not in out:
-                out.append(pool)
-        return out
-
-    def _element(self, element_id: str) -> tuple[ActivitySpec | None, str, float | None]:
-        """``(spec, name, fixed priority or None when it is a FEEL expression)``, cached."""
-        info = self.elements.get(element_id)
-        if info is None:
-            spec = self.sc.activities.get(element_id)
-            fixed: float | None = 0.0
-            if spec is not None:
-                fixed = None if isinstance(spec.priority, str) else float(spec.priority)
-            info = (spec, self.prepared.names.get(element_id, element_id), fixed)
-            self.elements[element_id] = info
-        return info
-
-    def _open(self, kind: str, row: Any) -> None:
-        element_id = row.element_id
-        spec, name, priority = self.elements.get(element_id) or self._element(element_id)
-        case = self.case_of.get(row.root_id) or str(row.root_id)
-        record = ActivityRecord(case, element_id, name, self.loop.now)
-        self.run.activities.append(record)
-        pools = self._pools_for(element_id, spec, row)
-        if priority is None:
-            value = self.priorities[element_id].evaluate(self.run.attributes.get(case, {}))
-            priority = float(value) if isinstance(value, int | float) else 0.0
-        w = _Work(kind, row.id, spec, pools, priority, record)
-        self.work[row.id] = w
-        if not pools:
-            self._start(w, None)
-            return
-        now = self.loop.now
-        for pool in pools:
-            if pool.free or pool.backlogs:
-                if pool.strategy != "first-free":
-                    chosen = self._choose(pool, w, now)
-                    if chosen is not None:
-                        if chosen.busy:
-                            self._hold(w, chosen)
-                        else:
-                            self._start(w, chosen)
-                        return
-                    continue
-                if not pool.free:
-                    continue
-                for m in pool.members:
-                    if not m.busy and m.open_now(now):
-                        self._start(w, m)
-                        return
-        self.seq += 1
-        for pool in pools:
-            heapq.heappush(pool.queue, (-priority, self.seq, w))
-            pool.waiting += 1
-            self._queue_changed(pool)
-            self._plan_wake(pool)
-
-    def _choose(self, pool: _Pool, w: _Work, now: float) -> _Member | None:
-        """A free, on-duty member of ``pool`` for ``w`` by the pool's strategy."""
-        members = pool.members
-        n = len(members)
-        # round-robin order from the member after the pool's cursor
-        order = [members[(pool.cursor + 1 + k) % n] for k in range(n)]
-        free = [m for m in order if m.has_room() and m.open_now(now)]
-        if pool.strategy == "skill-based":
-            free = [m for m in free if _qualified(m, w)]
-            free.sort(key=lambda m: (-_skill_total(m, w), m.worked))
-        elif pool.strategy == "least-loaded":
-            free.sort(key=lambda m: m.worked)
-        if not free:
-            return None
-        pool.cursor = members.index(free[0])
-        return free[0]
-
-    def _hold(self, w: _Work, member: _Member) -> None:
-        """Hand ``w`` to a busy member with room (capacity): it waits in their backlog."""
-        w.done = True
-        w.holder = member
-        w.record.assigned = self.loop.now
-        member.held += 1
-        self.seq += 1
-        heapq.heappush(member.backlog, (-w.priority, self.seq, w))
-        self._backlog_changed(member.pool, 1)
-
-    def _backlog_changed(self, pool: _Pool, delta: int) -> None:
-        """Work in a member's backlog waits like queued work: it counts in the queue length."""
-        pool.backlogged += delta
-        self._queue_changed(pool)
-
-    def _queue_changed(self, pool: _Pool) -> None:
-        changes = self.run.queue_changes[pool.id]
-        if changes[-1][0] == self.loop.now:
-            changes[-1] = (self.loop.now, pool.waiting + pool.backlogged)
-        else:
-            changes.append((self.loop.now, pool.waiting + pool.backlogged))
-
-    def _plan_wake(self, pool: _Pool) -> None:
-        """Make sure the pool looks at its queue again when an idle member comes on duty."""
-        if not pool.free:
-            return  # every member is busy: the next one to finish looks at the queue
-        now = self.loop.now
-        t = math.inf
-        for m in pool.members:
-            if not m.busy and m.calendar is not None:
-                t = min(t, m.calendar.next_open(now))
-        if not math.isfinite(t) or t <= now:
-            return
-        wake = pool.wake
-        if wake is not None and not wake.cancelled and now < wake.time <= t:
-            return
-        pool.wake = self.loop.schedule_at(t, self._wake, pool)
-
-    def _wake(self, pool: _Pool) -> None:
-        pool.wake = None
-        now = self.loop.now
-        members = pool.members
-        if pool.strategy != "first-free" and members:
-            # queued work goes out in the pool's order too
-            n = len(members)
-            members = [members[(pool.cursor + 1 + k) % n] for k in range(n)]
-            if pool.strategy == "least-loaded":
-                members.sort(key=lambda m: m.worked)
-        for m in members:
-            if not m.busy and m.open_now(now):
-                self._next_for(m)
-        if pool.waiting:
-            self._plan_wake(pool)
-
-    def _duration(self, w: _Work, member: _Member | None) -> float:
-        spec = w.spec
-        if spec is None:
-            return 0.0
-        eid = w.record.element_id
-        if member is not None and spec.by_resource:
-            dist = spec.by_resource.get(member.id) or spec.by_resource.get(member.pool.id)
-            if dist is not None:
-                return self._sampler(eid, member.id, dist)()
-        if spec.duration is None:
-            return 0.0
-        sampler = self.default_samplers.get(eid)
-        if sampler is None:
-            sampler = self.default_samplers[eid] = self._sampler(eid, "", spec.duration)
-        return sampler()
-
-    def _start(self, w: _Work, member: _Member | None) -> None:
-        now = self.loop.now
-        w.done = True
-        rec = w.record
-        rec.started = now
-        seconds = self._duration(w, member)
-        end = now + seconds
-        if member is not None:
-            if w.holder is None:
-                member.held += 1
-                rec.assigned = now
-            w.holder = None
-            member.busy = True
-            member.worked += seconds
-            member.pool.free -= 1
-            w.member = member
-            rec.resource = member.id
-            rec.pool = member.pool.id
-            duty = member.duty
-            # work that fits in the current open stretch needs no calendar walk
-            if duty is not None and not (duty.open and duty.lo <= now and end < duty.hi):
-                end = duty.calendar.add_working_time(now, seconds)
-            rec.cost = seconds / 3600.0 * member.cost_per_hour
-        rec.work = seconds
-        if w.spec is not None:
-            rec.cost += w.spec.cost
-        if math.isfinite(end):
-            w.event = self.loop.schedule_at(end, self._finish, w)
-
-    def _unqueue(self, w: _Work) -> None:
-        for pool in w.pools:
-            pool.waiting -= 1
-            self._queue_changed(pool)
-
-    def _finish(self, w: _Work) -> None:
-        w.event = None  # the event holds w: no reference cycle left for the collector
-        rec = w.record
-        rec.ended = self.loop.now
-        self.work.pop(w.row_id, None)
-        member = w.member
-        route = self._route(rec.element_id)
-        self.doing = (rec.case, rec.element_id)
-        try:
-            # The member stays busy during the command so work it opens queues behind
-            # the work already waiting (first come, first served within a priority).
-            if w.kind == "task":
-                self._command(self.engine.complete_task, w.row_id, route, actor=rec.resource)
-            else:
-                self._command(self.engine.complete_external_task, w.row_id, None, route)
-        finally:
-            if member is not None:
-                member.held -= 1
-                member.busy = False
-                member.pool.free += 1
-                self._next_for(member)
-
-    def _withdraw(self, w: _Work) -> None:
-        """The engine removed the task (interrupting boundary event, cancellation)."""
-        rec = w.record
-        rec.aborted = True
-        rec.ended = self.loop.now
-        if not w.done:
-            w.done = True
-            self._unqueue(w)
-            return
-        holder = w.holder
-        if holder is not None:  # still in a member's backlog: it leaves it
-            w.holder = None
-            holder.held -= 1
-            self._backlog_changed(holder.pool, -1)
-            return
-        if w.event is not None:
-            w.event.cancel()
-            w.event = None
-        member = w.member
-        if member is not None and rec.started is not None:
-            rec.work = (
-                member.calendar.open_seconds(rec.started, rec.ended)
-                if member.calendar is not None
-                else rec.ended - rec.started
-            )
-            rec.cost = rec.work / 3600.0 * member.cost_per_hour + (w.spec.cost if w.spec else 0)
-            member.held -= 1
-            member.busy = False
-            member.pool.free += 1
-            self._next_for(member)
-
-    def _next_for(self, member: _Member) -> None:
-        pool = member.pool
-        if not pool.waiting and not member.backlog:
-            return
-        if not member.open_now(self.loop.now):
-            self._plan_wake(pool)
-            return
-        backlog = member.backlog
-        while backlog:  # work handed to them comes first
-            _, _, w = heapq.heappop(backlog)
-            if w.holder is member:
-                self._backlog_changed(pool, -1)
-                self._start(w, member)
-                return
-        queue = pool.queue
-        if pool.strategy == "skill-based":
-            self._next_skilled(member, pool)
-            return
-        while queue:
-            _, _, w = heapq.heappop(queue)
-            if w.done:
-                continue
-            w.done = True
-            self._unqueue(w)
-            self._start(w, member)
-            if pool.strategy != "first-free":
-                pool.cursor = pool.members.index(member)
-            return
-
-    def _next_skilled(self, member: _Member, pool: _Pool) -> None:
-        """The first queued work ``member`` has the skills for (others stay queued)."""
-        queue = pool.queue
-        skipped: list[tuple[float, int, _Work]] = []
-        while queue:
-            item = heapq.heappop(queue)
-            w = item[2]
-            if w.done:
-                continue
-            if not _qualified(member, w):
-                skipped.append(item)
-                continue
-            w.done = True
-            self._unqueue(w)
-            self._start(w, member)
-            pool.cursor = pool.members.index(member)
-            break
-        for item in skipped:
-            heapq.heappush(queue, item)
-
     # ------------------------------------------------------------------ run
 
     def execute(self) -> ReplicationRun:
@@ -722,8 +354,11 @@ class _Replication:
             calendars=self.calendars,
             base_dir=self.base_dir,
         )
-        attrs = case_attribute_sampler(
-            sc.case_attributes, stream(self.seed, self.rep, "attributes")
+        # without case attributes the sampler draws nothing: no generator to resume per case
+        attrs = (
+            case_attribute_sampler(sc.case_attributes, stream(self.seed, self.rep, "attributes"))
+            if sc.case_attributes
+            else None
         )
         first = next(times, None)
         if first is not None:

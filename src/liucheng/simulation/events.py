@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable
+from heapq import heappush
 from typing import Any
 
 import numpy as np
@@ -20,20 +21,40 @@ from ._errors import SimulationInputError
 __all__ = ["Event", "EventLoop", "spawn_generators"]
 
 
-class Event:
-    """A scheduled call of ``action(*args)`` at ``time``; :meth:`cancel` to drop it."""
+class Event(list[Any]):
+    """A scheduled call of ``action(*args)`` at ``time``; :meth:`cancel` to drop it.
 
-    __slots__ = ("action", "args", "cancelled", "time")
+    The event is its own heap entry, ``[time, sequence, action, args, cancelled]``: a list
+    made in C, compared by time then sequence (unique, so the rest is never compared), with
+    no per-event ``__init__`` nor wrapping tuple (the loop schedules two events per simulated
+    activity).
+    """
 
-    def __init__(self, time: float, action: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        self.time = time
-        self.action = action
-        self.args = args
-        self.cancelled = False
+    __slots__ = ()
+
+    @property
+    def time(self) -> float:
+        """When it runs (seconds)."""
+        return float(self[0])
+
+    @property
+    def action(self) -> Callable[..., Any]:
+        """What it calls."""
+        return self[2]  # type: ignore[no-any-return]
+
+    @property
+    def args(self) -> tuple[Any, ...]:
+        """The call's arguments."""
+        return self[3]  # type: ignore[no-any-return]
+
+    @property
+    def cancelled(self) -> bool:
+        """Cancelled before it ran."""
+        return bool(self[4])
 
     def cancel(self) -> None:
         """Do not run this event (no effect once it has run)."""
-        self.cancelled = True
+        self[4] = True
 
     def __repr__(self) -> str:
         state = " cancelled" if self.cancelled else ""
@@ -62,7 +83,7 @@ class EventLoop:
         if not math.isfinite(start):
             raise SimulationInputError(f"start time must be finite, got {start!r}", path="start")
         self.now = float(start)
-        self._heap: list[tuple[float, int, Event]] = []
+        self._heap: list[Event] = []
         self._seq = 0
         self.events_processed = 0
 
@@ -74,7 +95,11 @@ class EventLoop:
         """Run ``action(*args)`` ``delay`` seconds from now (``delay >= 0``)."""
         if not delay >= 0.0:  # also rejects NaN
             raise SimulationInputError(f"cannot schedule {delay!r} s in the past", path="delay")
-        return self._push(self.now + delay, action, args)
+        # _push inlined (here and in schedule_at): these run twice per simulated activity
+        self._seq += 1
+        event = Event((self.now + delay, self._seq, action, args, False))
+        heappush(self._heap, event)
+        return event
 
     def schedule_at(self, time: float, action: Callable[..., Any], *args: Any) -> Event:
         """Run ``action(*args)`` at absolute ``time`` (not before now)."""
@@ -82,18 +107,21 @@ class EventLoop:
             raise SimulationInputError(
                 f"cannot schedule at {time!r}, before the current time {self.now}", path="time"
             )
-        return self._push(float(time), action, args)
+        self._seq += 1
+        event = Event((float(time), self._seq, action, args, False))
+        heappush(self._heap, event)
+        return event
 
     def _push(self, time: float, action: Callable[..., Any], args: tuple[Any, ...]) -> Event:
-        event = Event(time, action, args)
         self._seq += 1
-        heapq.heappush(self._heap, (time, self._seq, event))
+        event = Event((time, self._seq, action, args, False))
+        heappush(self._heap, event)
         return event
 
     def peek(self) -> float:
         """Time of the next live event, ``inf`` when there is none."""
         heap = self._heap
-        while heap and heap[0][2].cancelled:
+        while heap and heap[0][4]:  # cancelled
             heapq.heappop(heap)
         return heap[0][0] if heap else math.inf
 
@@ -101,12 +129,12 @@ class EventLoop:
         """Run the next live event; ``False`` when the calendar is empty."""
         heap = self._heap
         while heap:
-            time, _, event = heapq.heappop(heap)
-            if event.cancelled:
+            time, _, action, args, cancelled = heapq.heappop(heap)
+            if cancelled:
                 continue
             self.now = time
             self.events_processed += 1
-            event.action(*event.args)
+            action(*args)
             return True
         return False
 
@@ -129,12 +157,12 @@ class EventLoop:
         while heap and done != budget:
             if heap[0][0] > limit:
                 break
-            time, _, event = pop(heap)
-            if event.cancelled:
+            time, _, action, args, cancelled = pop(heap)
+            if cancelled:
                 continue
             self.now = time
             done += 1
-            event.action(*event.args)
+            action(*args)
         self.events_processed += done
         if until is not None and done != budget and self.now < until:
             self.now = float(until)

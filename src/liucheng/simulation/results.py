@@ -14,6 +14,7 @@ import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,9 +40,13 @@ def _time_average(changes: list[tuple[float, int]], a: float, b: float) -> tuple
         return 0.0, 0
     area = 0.0
     peak = 0
-    for i, (t, v) in enumerate(changes):
-        t_next = changes[i + 1][0] if i + 1 < len(changes) else math.inf
-        lo, hi = max(t, a), min(t_next, b)
+    # each step with the time of the next (the same sums, in the same order, without
+    # indexing and max/min calls: this runs over every queue change of a replication)
+    following = iter(changes)
+    next(following, None)
+    for (t, v), (t_next, _) in zip(changes, chain(following, ((math.inf, 0),)), strict=True):
+        lo = t if t >= a else a
+        hi = t_next if t_next <= b else b
         if hi > lo:
             area += v * (hi - lo)
             peak = max(peak, v)
@@ -53,8 +58,11 @@ def replication_measures(run: ReplicationRun, scenario: Scenario) -> dict[str, f
     a, b = run.window
     measured = {c for c, t in run.arrivals.items() if a <= t < b or (a == b == t)}
     out: dict[str, float] = {}
+    ends = run.ends
+    # in arrival order (not the set's, which changes from process to process with the hash seed)
     cycle = np.asarray(
-        [run.ends[c] - run.arrivals[c] for c in measured if c in run.ends], dtype=float
+        [ends[c] - t for c, t in run.arrivals.items() if c in ends and c in measured],
+        dtype=float,
     )
     out["cases.arrived"] = float(len(measured))
     out["cases.completed"] = float(len(cycle))
@@ -73,11 +81,13 @@ def replication_measures(run: ReplicationRun, scenario: Scenario) -> dict[str, f
         if rec.case not in measured:
             continue
         key = rec.element_id
-        if rec.started is not None:
-            waiting[key].append(rec.started - rec.enqueued)
+        started = rec.started
+        if started is not None:
+            waiting[key].append(started - rec.enqueued)
             working[key].append(rec.work)
-        cost_act[key] += rec.cost
-        total_cost += rec.cost
+        cost = rec.cost
+        cost_act[key] += cost
+        total_cost += cost
     for key in sorted(set(waiting) | set(cost_act)):
         out[f"activity.{key}.count"] = float(len(waiting[key]))
         if waiting[key]:
@@ -107,8 +117,9 @@ def _hourly_queue(run: ReplicationRun, pool: str, hours: int = HOURLY_POINTS) ->
     if b < a:
         return []
     changes = run.queue_changes.get(pool, [(0.0, 0)])
-    times = np.fromiter((t for t, _ in changes), dtype=float, count=len(changes))
-    values = np.fromiter((v for _, v in changes), dtype=float, count=len(changes))
+    pairs = np.array(changes, dtype=float).reshape(-1, 2)  # (time, length) rows
+    times = pairs[:, 0]
+    values = pairs[:, 1]
     n = min(int((b - a) // 3600.0) + 1, hours)
     grid = a + 3600.0 * np.arange(n)
     # the last change at or before each hour (0 before the first change)
@@ -367,8 +378,10 @@ def simulate(
             mode, :mod:`._lean`); ``"engine-full"`` on the engine with its full per-command
             bookkeeping (state documents; to check the lean mode); ``"compiled"`` on the
             compiled token runner (models of none events, tasks, probability-routed exclusive
-            and parallel gateways, timer boundary events and intermediate timer, message and
-            signal waits only; same semantics, same log); ``"auto"`` (default) picks
+            and inclusive gateways, parallel and event-based gateways, embedded subprocesses,
+            timer boundary events, intermediate timer, message and signal waits and
+            multi-instance tasks of a literal cardinality only; same semantics, same log);
+            ``"auto"`` (default) picks
             the compiled runner when the model fits.
         organisation: The organisation for ``scenario.organisation`` (default: load that
             file, relative to ``base_dir``).
