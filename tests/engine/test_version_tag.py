@@ -103,6 +103,7 @@ def test_missing_tag_opens_an_incident_that_a_deployment_and_a_resolve_clear(rig
     assert "'3.0'" in data["message"] and "'call'" in data["message"]
     assert "deployed tags: 1.0" in data["message"]
     assert 'camunda:versionTag="3.0"' in data["hint"]
+    assert "camunda:calledElementVersionTag" in data["hint"] and "zeebe" not in data["hint"]
     rig.reload().deploy(_child("3.0", "v3"))
     rig.reload().resolve_incident(inc.id)
     engine = rig.reload()

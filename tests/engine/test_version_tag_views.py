@@ -144,6 +144,9 @@ def test_zeebe_call_activity_with_a_missing_tag_waits_in_an_incident(rig: Rig) -
     assert "'call'" in data["message"] and "'2.0'" in data["message"]
     assert "1.0" in data["message"]
     assert "zeebe:calledElement versionTag" in data["hint"]
+    # the hint names the Zeebe markup only: the model is not a Camunda 7 one
+    assert '<zeebe:versionTag value="2.0"/>' in data["hint"]
+    assert "camunda:" not in data["hint"]
     rig.reload().deploy(_child("2.0", "v2", zeebe=True))
     engine = rig.reload()
     (inc,) = engine.incidents(instance_id=pid)
@@ -184,6 +187,8 @@ def test_zeebe_business_rule_task_with_a_missing_tag_waits_in_an_incident(rig: R
     assert data["code"] == "engine.decision.version_tag_unknown"
     assert "'r'" in data["message"] and "'c'" in data["message"]
     assert "zeebe:calledDecision versionTag" in data["hint"]
+    assert '<zeebe:versionTag value="c"/>' in data["hint"]
+    assert "camunda:" not in data["hint"]
     rig.reload().deploy(("d.dmn", _decision("c", "from c", zeebe=True)))
     engine = rig.reload()
     (inc,) = engine.incidents(instance_id=pid)

@@ -1,5 +1,5 @@
-"""Downgrading migration 0006 splits merged history rows (``activity_run``, ``task_wait``,
-``task_done``) back into their halves.
+"""Downgrading migration 0010 writes batch rows back as the rows they hold; downgrading 0006
+splits merged history rows (``activity_run``, ``task_wait``, ``task_done``) back into their halves.
 
 Code older than 0006 knows only ``activity_start`` and ``activity_end`` rows, read in ``id``
 order; after the downgrade the raw rows must be exactly the events ``find_history`` returned
@@ -61,6 +61,44 @@ def _raw_rows(engine: sa.Engine) -> list[tuple[Any, ...]]:
     return [(*r[:5], loads(r[5])) for r in rows]
 
 
+def test_0010_downgrade_writes_batches_back_as_rows(sql_url: str) -> None:
+    store = SqlStore(sql_url)
+    try:
+        engine = Engine(store)
+        engine.deploy(("runs.bpmn", MODEL))
+        pids = [engine.start_process("runs", {"i": i}) for i in range(3)]
+        for task in engine.tasks(instance_id=pids[0]):
+            engine.complete_task(task.id, {"done": 1.5})
+        before = _events(store)
+        raw = _raw_rows(store.engine)
+        assert "batch" in {k for (k, *_rest) in raw}
+        assert len(raw) < len(before)
+    finally:
+        store.dispose()
+    db = sa.create_engine(sql_url)
+    try:
+        _downgrade(db, "0009")
+        after = _raw_rows(db)
+        kinds = {k for (k, *_rest) in after}
+        assert "batch" not in kinds
+        assert {"activity_run", "task_wait", "task_done"} <= kinds  # 0006's pairs stay merged
+        with db.connect() as c:  # ids in append order, as the events were
+            ids = [r[0] for r in c.execute(sa.text("SELECT id FROM lc_history ORDER BY id"))]
+        assert ids == sorted(set(ids))
+    finally:
+        db.dispose()
+    store = SqlStore(sql_url)  # upgrades again: the rows read back as the same events
+    try:
+        assert _events(store) == before
+        engine = Engine(store)
+        pid = engine.start_process("runs")
+        events = _events(store)
+        assert events[: len(before)] == before
+        assert any(e[0] == "activity_start" and e[1] == pid for e in events[len(before) :])
+    finally:
+        store.dispose()
+
+
 def test_0006_downgrade_splits_activity_runs_in_order(sql_url: str) -> None:
     store = SqlStore(sql_url)
     try:
@@ -71,15 +109,16 @@ def test_0006_downgrade_splits_activity_runs_in_order(sql_url: str) -> None:
             engine.complete_task(task.id, {"done": True})
         before = _events(store)
         kinds = {k for (k, *_rest) in _raw_rows(store.engine)}
-        assert {"activity_run", "task_wait", "task_done"} <= kinds  # pairs stored as one row
+        assert "batch" in kinds  # a command's events of one instance stored as one row
     finally:
         store.dispose()
     db = sa.create_engine(sql_url)
     try:
-        _downgrade(db, "0005")
+        _downgrade(db, "0005")  # through 0010 (batches) and 0006 (pairs)
         after = _raw_rows(db)
         assert after == before
-        assert not {k for (k, *_rest) in after} & {"activity_run", "task_wait", "task_done"}
+        merged = {"activity_run", "task_wait", "task_done", "batch"}
+        assert not {k for (k, *_rest) in after} & merged
     finally:
         db.dispose()
     store = SqlStore(sql_url)  # upgrades again

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from liucheng.engine import Engine
+from liucheng.store._retry import in_connection
 
 from ._core import Services
 from ._http import PROBLEM_RESPONSES, install_error_handlers, problem_response
@@ -308,8 +309,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     @app.get("/health", tags=["operations"], summary="Liveness and database check")
     def health() -> Any:
         try:
-            with svc.db.connect() as c:
-                c.execute(text("SELECT 1"))
+            # (a pooled connection the server dropped is not an outage: one more try)
+            in_connection(svc.db, lambda c: c.execute(text("SELECT 1")))
         except Exception as exc:
             log.warning("health check failed", extra={"lc": {"error": str(exc)[:200]}})
             return problem_response(503, "store.unavailable", "the database does not answer")

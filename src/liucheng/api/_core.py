@@ -28,6 +28,7 @@ from liucheng.org import (
 )
 from liucheng.store import SqlStore
 from liucheng.store._api_schema import api_audit
+from liucheng.store._retry import in_connection, in_transaction
 
 from ._oidc import OidcVerifier
 from ._security import AuthenticationError, RateLimiter, UserRecord, Users
@@ -263,8 +264,7 @@ class Services:
         key = self._keys.get(definition_id)
         if key is not None:
             return key
-        with self.store.transaction() as tx:
-            rec = tx.get_definition(definition_id)
+        rec = in_transaction(self.store, lambda tx: tx.get_definition(definition_id))
         if rec is None:
             raise NotFoundError(
                 f"definition '{definition_id}' does not exist", code="engine.definition.not_found"
@@ -328,8 +328,7 @@ class Services:
             ok = True
             if batch:
                 try:
-                    with self.db.begin() as c:
-                        c.execute(insert(api_audit), batch)
+                    in_connection(self.db, lambda c: c.execute(insert(api_audit), batch))
                 except Exception:
                     ok = False
                     log.exception("audit write failed", extra={"lc": {"entries": len(batch)}})
@@ -358,9 +357,9 @@ class Services:
             stmt = stmt.where(api_audit.c.actor == actor)
             count = count.where(api_audit.c.actor == actor)
         stmt = stmt.order_by(api_audit.c.id.desc()).offset(offset).limit(limit)
-        with self.db.connect() as c:
-            total = int(c.execute(count).scalar_one())
-            rows = c.execute(stmt).all()
+        total, rows = in_connection(
+            self.db, lambda c: (int(c.execute(count).scalar_one()), c.execute(stmt).all())
+        )
         return total, [
             {
                 "id": r.id,

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, insert, select, update
 
-from liucheng.engine.ports import TaskRecord
+from liucheng.engine.ports import DefinitionRecord, DeploymentRecord, TaskRecord
 from liucheng.errors import (
     EngineError,
     ModelError,
@@ -25,7 +25,9 @@ from liucheng.errors import (
     ValidationError,
 )
 from liucheng.org import Action
+from liucheng.store import SqlTransaction
 from liucheng.store._api_schema import api_model, api_model_event, api_model_version
+from liucheng.store._retry import in_connection, in_transaction
 
 from ._core import Caller, Services
 from ._diff import diff_bpmn
@@ -54,9 +56,12 @@ def lifecycle_bpmn() -> bytes:
 def ensure_lifecycle_deployed(svc: Services) -> None:
     """Deploy the lifecycle process unless its current text is deployed already."""
     data = lifecycle_bpmn()
-    with svc.store.transaction() as tx:
+
+    def read(tx: SqlTransaction) -> tuple[DefinitionRecord | None, DeploymentRecord | None]:
         rec = tx.latest_definition(LIFECYCLE_KEY)
-        dep = tx.get_deployment(rec.deployment_id) if rec else None
+        return rec, tx.get_deployment(rec.deployment_id) if rec else None
+
+    rec, dep = in_transaction(svc.store, read)
     if dep is not None and rec is not None and dep.resources.get(rec.resource_name) == data:
         return
     svc.engine.deploy([("model_lifecycle.bpmn", data)], name="liucheng model lifecycle")
@@ -98,8 +103,9 @@ def _event(
 
 
 def _model_row(svc: Services, key: str) -> Any:
-    with svc.db.connect() as c:
-        return c.execute(select(api_model).where(api_model.c.id == key)).first()
+    return in_connection(
+        svc.db, lambda c: c.execute(select(api_model).where(api_model.c.id == key)).first()
+    )
 
 
 def _open_task(svc: Services, row: Any) -> TaskRecord | None:
@@ -125,12 +131,10 @@ def _visible_model(svc: Services, caller: Caller, key: str) -> Any:
 
 
 def _version_xml(svc: Services, key: str, version: int) -> tuple[bytes, list[dict[str, Any]]]:
-    with svc.db.connect() as c:
-        row = c.execute(
-            select(api_model_version).where(
-                api_model_version.c.model_id == key, api_model_version.c.version == version
-            )
-        ).first()
+    stmt = select(api_model_version).where(
+        api_model_version.c.model_id == key, api_model_version.c.version == version
+    )
+    row = in_connection(svc.db, lambda c: c.execute(stmt).first())
     if row is None:
         raise NotFoundError(f"model '{key}' has no version {version}", code="lifecycle.version")
     return row.xml.encode("utf-8"), list(row.problems or [])
@@ -197,7 +201,8 @@ def create_model(body: DraftBody, caller: CallerDep, svc: ServicesDep) -> Any:
         proc = org.processes.get(key) if org is not None else None
         owner = getattr(proc, "owner", None) or caller.id
     now = _now()
-    with svc.db.begin() as c:
+
+    def create(c: Connection) -> None:
         if c.execute(select(api_model.c.id).where(api_model.c.id == key)).first() is not None:
             raise LifecycleError(
                 f"model '{key}' exists",
@@ -218,6 +223,8 @@ def create_model(body: DraftBody, caller: CallerDep, svc: ServicesDep) -> Any:
         )
         _add_version(c, key, 1, xml=xml, problems=problems, actor=caller.id)
         _event(c, key, caller.id, "draft", version=1, comment=body.comment)
+
+    in_connection(svc.db, create)
     return {**_model_dict(svc, _model_row(svc, key)), "problems": problems}
 
 
@@ -234,7 +241,8 @@ def save_draft(key: Key, body: DraftBody, caller: CallerDep, svc: ServicesDep) -
     if row.status not in _OPEN_FOR_EDIT:
         raise LifecycleError(f"model '{key}' is in {row.status}; wait for the decision")
     version = row.latest_version + 1
-    with svc.db.begin() as c:
+
+    def save(c: Connection) -> None:
         changed = c.execute(
             update(api_model)
             .where(api_model.c.id == key, api_model.c.latest_version == row.latest_version)
@@ -249,13 +257,14 @@ def save_draft(key: Key, body: DraftBody, caller: CallerDep, svc: ServicesDep) -
             raise LifecycleError(f"model '{key}' changed meanwhile", code="lifecycle.conflict")
         _add_version(c, key, version, xml=xml, problems=problems, actor=caller.id)
         _event(c, key, caller.id, "draft", version=version, comment=body.comment)
+
+    in_connection(svc.db, save)
     return {**_model_dict(svc, _model_row(svc, key)), "problems": problems}
 
 
 @router.get("/models", summary="Models I own, edit or review")
 def list_models(caller: CallerDep, svc: ServicesDep, paging: PagingDep) -> Any:
-    with svc.db.connect() as c:
-        rows = c.execute(select(api_model)).all()
+    rows = in_connection(svc.db, lambda c: c.execute(select(api_model)).all())
     items = []
     for row in rows:
         try:
@@ -269,12 +278,12 @@ def list_models(caller: CallerDep, svc: ServicesDep, paging: PagingDep) -> Any:
 @router.get("/models/{key}", summary="A model with its versions")
 def get_model(key: Key, caller: CallerDep, svc: ServicesDep) -> Any:
     row = _visible_model(svc, caller, key)
-    with svc.db.connect() as c:
-        versions = c.execute(
-            select(api_model_version)
-            .where(api_model_version.c.model_id == key)
-            .order_by(api_model_version.c.version)
-        ).all()
+    stmt = (
+        select(api_model_version)
+        .where(api_model_version.c.model_id == key)
+        .order_by(api_model_version.c.version)
+    )
+    versions = in_connection(svc.db, lambda c: c.execute(stmt).all())
     return {
         **_model_dict(svc, row),
         "versions": [
@@ -338,12 +347,12 @@ def diff(
 @router.get("/models/{key}/events", summary="Who did what, when")
 def events(key: Key, caller: CallerDep, svc: ServicesDep, paging: PagingDep) -> Any:
     _visible_model(svc, caller, key)
-    with svc.db.connect() as c:
-        rows = c.execute(
-            select(api_model_event)
-            .where(api_model_event.c.model_id == key)
-            .order_by(api_model_event.c.id)
-        ).all()
+    stmt = (
+        select(api_model_event)
+        .where(api_model_event.c.model_id == key)
+        .order_by(api_model_event.c.id)
+    )
+    rows = in_connection(svc.db, lambda c: c.execute(stmt).all())
     items = [
         {
             "id": r.id,
@@ -412,7 +421,8 @@ def submit(key: Key, body: SubmitBody, caller: CallerDep, svc: ServicesDep) -> A
         },
         f"{key}:v{row.latest_version}",
     )
-    with svc.db.begin() as c:
+
+    def submitted(c: Connection) -> None:
         c.execute(
             update(api_model)
             .where(api_model.c.id == key)
@@ -424,6 +434,8 @@ def submit(key: Key, body: SubmitBody, caller: CallerDep, svc: ServicesDep) -> A
             )
         )
         _event(c, key, caller.id, "submitted", version=row.latest_version, comment=body.comment)
+
+    in_connection(svc.db, submitted)
     return _model_dict(svc, _model_row(svc, key))
 
 
@@ -438,8 +450,9 @@ class CommentBody(BaseModel):
 def comment(key: Key, body: CommentBody, caller: CallerDep, svc: ServicesDep) -> Any:
     row = _visible_model(svc, caller, key)
     version = body.version or row.review_version or row.latest_version
-    with svc.db.begin() as c:
-        _event(c, key, caller.id, "comment", version=version, comment=body.text)
+    in_connection(
+        svc.db, lambda c: _event(c, key, caller.id, "comment", version=version, comment=body.text)
+    )
     return {"model": key, "version": version, "author": caller.id, "text": body.text}
 
 
@@ -469,7 +482,8 @@ def review(key: Key, body: DecisionBody, caller: CallerDep, svc: ServicesDep) ->
         task.id, {"review_passed": body.approve, "reviewer": caller.id}, actor=caller.id
     )
     status = "approval" if body.approve else "changes_requested"
-    with svc.db.begin() as c:
+
+    def reviewed(c: Connection) -> None:
         c.execute(
             update(api_model).where(api_model.c.id == key).values(status=status, updated_at=_now())
         )
@@ -481,9 +495,15 @@ def review(key: Key, body: DecisionBody, caller: CallerDep, svc: ServicesDep) ->
             version=row.review_version,
             comment=body.comment,
         )
+
+    in_connection(svc.db, reviewed)
     if not body.approve:
-        with svc.db.begin() as c:
-            c.execute(update(api_model).where(api_model.c.id == key).values(status="draft"))
+        in_connection(
+            svc.db,
+            lambda c: c.execute(
+                update(api_model).where(api_model.c.id == key).values(status="draft")
+            ),
+        )
     return _model_dict(svc, _model_row(svc, key))
 
 
@@ -500,12 +520,18 @@ def approval(key: Key, body: DecisionBody, caller: CallerDep, svc: ServicesDep) 
         try:
             dep = svc.engine.deploy([(f"{key}.bpmn", xml)], name=f"{key} v{version} (approved)")
         except ModelError as exc:
-            with svc.db.begin() as c:
-                _event(c, key, caller.id, "publish_failed", version=version, comment=exc.message)
+            message = exc.message
+            in_connection(
+                svc.db,
+                lambda c: _event(
+                    c, key, caller.id, "publish_failed", version=version, comment=message
+                ),
+            )
             raise
         deployment_id = dep.id
     svc.engine.complete_task(task.id, {"approved": body.approve}, actor=caller.id)
-    with svc.db.begin() as c:
+
+    def decided(c: Connection) -> None:
         values: dict[str, Any] = {"updated_at": _now()}
         if body.approve:
             values |= {
@@ -533,4 +559,6 @@ def approval(key: Key, body: DecisionBody, caller: CallerDep, svc: ServicesDep) 
                 version=version,
                 comment=f"deployment {deployment_id}",
             )
+
+    in_connection(svc.db, decided)
     return _model_dict(svc, _model_row(svc, key))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Connection, Table, func, select
 
 from liucheng.store import schema
+from liucheng.store._retry import in_connection
 
 if TYPE_CHECKING:
     from ._core import Services
@@ -76,8 +77,7 @@ class Metrics:
             lines.append(f"# HELP {name} {help_text}")
             lines.append(f"# TYPE {name} {kind}")
 
-        with svc.db.connect() as c:
-
+        def counts(c: Connection) -> list[int]:
             def count(table: Table, *where: Any) -> int:
                 stmt = select(func.count()).select_from(table)
                 for w in where:
@@ -85,15 +85,21 @@ class Metrics:
                 return int(c.execute(stmt).scalar_one())
 
             h = schema.history
-            started = count(h, h.c.kind == "process_start")
-            ended = count(h, h.c.kind == "process_end")
-            live = count(schema.instance)
-            tasks = count(schema.task)
-            unassigned = count(schema.task, schema.task.c.assignee.is_(None))
-            incidents = count(schema.incident)
-            jobs = count(schema.job)
-            failed_jobs = count(schema.job, schema.job.c.retries <= 0)
-            external = count(schema.external_task)
+            return [
+                count(h, h.c.kind == "process_start"),
+                count(h, h.c.kind == "process_end"),
+                count(schema.instance),
+                count(schema.task),
+                count(schema.task, schema.task.c.assignee.is_(None)),
+                count(schema.incident),
+                count(schema.job),
+                count(schema.job, schema.job.c.retries <= 0),
+                count(schema.external_task),
+            ]
+
+        (started, ended, live, tasks, unassigned, incidents, jobs, failed_jobs, external) = (
+            in_connection(svc.db, counts)
+        )
         metric("liucheng_process_instances_started_total", "counter", "Instances started")
         lines.append(f"liucheng_process_instances_started_total {started}")
         metric("liucheng_process_instances_ended_total", "counter", "Instances ended")

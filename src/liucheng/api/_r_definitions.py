@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from liucheng.engine.ports import DefinitionRecord
 from liucheng.errors import ModelValidationError, NotFoundError, ValidationError
 from liucheng.org import Action
+from liucheng.store._retry import in_transaction
 
 from ._core import Caller, Services
 from ._http import CallerDep, PagingDep, ServicesDep, page_of
@@ -230,8 +231,7 @@ def list_definitions(
 
 def get_visible_definition(svc: Services, caller: Caller, definition_id: str) -> DefinitionRecord:
     """A definition version the caller may see (else 404)."""
-    with svc.store.transaction() as tx:
-        rec = tx.get_definition(definition_id)
+    rec = in_transaction(svc.store, lambda tx: tx.get_definition(definition_id))
     if rec is None or not definition_visible(svc, caller, rec):
         raise NotFoundError(
             f"definition '{definition_id}' does not exist", code="engine.definition.not_found"
@@ -241,8 +241,7 @@ def get_visible_definition(svc: Services, caller: Caller, definition_id: str) ->
 
 def resource_of(svc: Services, rec: DefinitionRecord) -> bytes:
     """The XML a definition came from."""
-    with svc.store.transaction() as tx:
-        dep = tx.get_deployment(rec.deployment_id)
+    dep = in_transaction(svc.store, lambda tx: tx.get_deployment(rec.deployment_id))
     if dep is None or rec.resource_name not in dep.resources:
         raise NotFoundError(
             f"the resource of '{rec.id}' is missing", code="engine.definition.resource_missing"
@@ -325,12 +324,14 @@ def evaluate_decision(
     caller: CallerDep,
     svc: ServicesDep,
 ) -> Any:
-    with svc.store.transaction() as tx:
-        rec = (
+    rec = in_transaction(
+        svc.store,
+        lambda tx: (
             tx.definition_by_version(key, body.version, "dmn")
             if body.version
             else tx.latest_definition(key, "dmn")
-        )
+        ),
+    )
     if rec is None or not definition_visible(svc, caller, rec):
         raise NotFoundError(f"decision '{key}' is not deployed", code="dmn.decision.not_found")
     svc.require(caller, Action.START_PROCESS, f"decision:{key}")

@@ -15,6 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from liucheng.engine.ports import ChangeSet, ExternalTaskRecord, Page
 from liucheng.errors import EngineError, NotFoundError
 from liucheng.org import Action
+from liucheng.store import SqlTransaction
+from liucheng.store._retry import in_transaction
 
 from ._core import Caller, Services
 from ._http import CallerDep, PagingDep, ServicesDep, page_of
@@ -220,30 +222,39 @@ def _relock(
 ) -> ExternalTaskRecord:
     # The engine has no extend/unlock command; the lock lives only in the index row, which the
     # store's transaction API updates atomically (a completed task's row is gone: not found).
-    with svc.store.transaction() as tx:
-        row = tx.get_row("external_task", task_id)
-        if row is None:
-            raise NotFoundError(
-                f"external task '{task_id}' does not exist",
-                code="engine.external_task.not_found",
-            )
-        now = svc.engine.clock.now()
-        if row.lock_owner != worker_id or (
-            row.lock_expires_at is not None and row.lock_expires_at <= now
-        ):
-            raise EngineError(
-                f"external task '{task_id}' is not locked by '{worker_id}'",
-                code="engine.external_task.locked",
-                hint="fetch and lock it first",
-            )
-        new = dataclasses.replace(
-            row,
-            lock_owner=worker_id if expires is not None else None,
-            lock_expires_at=expires,
+    return in_transaction(svc.store, lambda tx: _relock_in(tx, svc, task_id, worker_id, expires))
+
+
+def _relock_in(
+    tx: SqlTransaction,
+    svc: Services,
+    task_id: str,
+    worker_id: str,
+    expires: _dt.datetime | None,
+) -> ExternalTaskRecord:
+    row = tx.get_row("external_task", task_id)
+    if row is None:
+        raise NotFoundError(
+            f"external task '{task_id}' does not exist",
+            code="engine.external_task.not_found",
         )
-        cs = ChangeSet()
-        cs.upsert("external_task", new)
-        tx.apply(cs)
+    now = svc.engine.clock.now()
+    if row.lock_owner != worker_id or (
+        row.lock_expires_at is not None and row.lock_expires_at <= now
+    ):
+        raise EngineError(
+            f"external task '{task_id}' is not locked by '{worker_id}'",
+            code="engine.external_task.locked",
+            hint="fetch and lock it first",
+        )
+    new = dataclasses.replace(
+        row,
+        lock_owner=worker_id if expires is not None else None,
+        lock_expires_at=expires,
+    )
+    cs = ChangeSet()
+    cs.upsert("external_task", new)
+    tx.apply(cs)
     result: ExternalTaskRecord = new
     return result
 

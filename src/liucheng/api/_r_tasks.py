@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from liucheng.engine import AttachmentRecord, ChangeSet, HistoryEvent, TaskRecord, UserView
 from liucheng.errors import LiuchengError, NotFoundError, ValidationError
 from liucheng.org import Action
+from liucheng.store._retry import in_transaction
 
 from ._core import Caller, Services
 from ._http import CallerDep, Paging, PagingDep, ServicesDep
@@ -469,8 +470,7 @@ def delete_attachment(task_id: Id, attachment_id: Id, caller: CallerDep, svc: Se
             seq=1,
         )
     )
-    with svc.store.transaction() as tx:
-        tx.apply(changes)
+    in_transaction(svc.store, lambda tx: tx.apply(changes))
     return {"id": a.id, "deleted": True}
 
 

@@ -11,10 +11,11 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from liucheng.errors import AuthorizationError, LiuchengError, ValidationError
 from liucheng.store._api_schema import api_token, api_user
+from liucheng.store._retry import in_connection
 
 __all__ = [
     "AuthenticationError",
@@ -111,8 +112,8 @@ class Users:
 
     def get(self, user_id: str) -> UserRecord | None:
         """A user by id."""
-        with self.db.connect() as c:
-            row = c.execute(select(api_user).where(api_user.c.id == user_id)).first()
+        stmt = select(api_user).where(api_user.c.id == user_id)
+        row = in_connection(self.db, lambda c: c.execute(stmt).first())
         return None if row is None else self._row(row)
 
     def all(self, offset: int = 0, limit: int | None = None) -> list[UserRecord]:
@@ -120,13 +121,11 @@ class Users:
         stmt = select(api_user).order_by(api_user.c.id).offset(offset)
         if limit is not None:
             stmt = stmt.limit(limit)
-        with self.db.connect() as c:
-            return [self._row(r) for r in c.execute(stmt)]
+        return in_connection(self.db, lambda c: [self._row(r) for r in c.execute(stmt)])
 
     def count(self) -> int:
         """How many users there are."""
-        with self.db.connect() as c:
-            return len(c.execute(select(api_user.c.id)).all())
+        return in_connection(self.db, lambda c: len(c.execute(select(api_user.c.id)).all()))
 
     def add(
         self,
@@ -156,7 +155,8 @@ class Users:
             "is_admin": is_admin,
             "disabled": False,
         }
-        with self.db.begin() as c:
+
+        def save(c: Connection) -> None:
             exists = c.execute(select(api_user.c.id).where(api_user.c.id == user_id)).first()
             if exists is not None and not replace:
                 raise ValidationError(
@@ -166,6 +166,8 @@ class Users:
                 c.execute(insert(api_user).values(id=user_id, created_at=_now(), **values))
             else:
                 c.execute(update(api_user).where(api_user.c.id == user_id).values(**values))
+
+        in_connection(self.db, save)
         self.forget()
         user = self.get(user_id)
         assert user is not None
@@ -197,11 +199,14 @@ class Users:
             values["disabled"] = disabled
         if display_name is not None:
             values["display_name"] = display_name
-        with self.db.begin() as c:
+
+        def change(c: Connection) -> None:
             if values:
                 c.execute(update(api_user).where(api_user.c.id == user_id).values(**values))
             if disabled:
                 c.execute(delete(api_token).where(api_token.c.user_id == user_id))
+
+        in_connection(self.db, change)
         self.forget()
         user = self.get(user_id)
         if user is None:
@@ -214,8 +219,8 @@ class Users:
         """The user when the password is right (and the account enabled), else ``None``."""
         from argon2.exceptions import InvalidHashError, VerificationError
 
-        with self.db.connect() as c:
-            row = c.execute(select(api_user).where(api_user.c.id == user_id)).first()
+        stmt = select(api_user).where(api_user.c.id == user_id)
+        row = in_connection(self.db, lambda c: c.execute(stmt).first())
         stored = row.password_hash if row is not None and row.password_hash else self._dummy
         try:
             self._hasher.verify(stored, password)
@@ -242,17 +247,15 @@ class Users:
         now = _now()
         expires = now + lifetime if lifetime is not None else None
         token_id = _hash_token(secret)
-        with self.db.begin() as c:
-            c.execute(
-                insert(api_token).values(
-                    id=token_id,
-                    user_id=user_id,
-                    name=name,
-                    kind=kind,
-                    created_at=now,
-                    expires_at=expires,
-                )
-            )
+        statement = insert(api_token).values(
+            id=token_id,
+            user_id=user_id,
+            name=name,
+            kind=kind,
+            created_at=now,
+            expires_at=expires,
+        )
+        in_connection(self.db, lambda c: c.execute(statement))
         info = {
             "id": token_id[:16],
             "name": name,
@@ -265,12 +268,12 @@ class Users:
 
     def tokens(self, user_id: str) -> list[dict[str, Any]]:
         """The user's API tokens (ids are hash prefixes; secrets are never stored)."""
-        with self.db.connect() as c:
-            rows = c.execute(
-                select(api_token)
-                .where(api_token.c.user_id == user_id, api_token.c.kind == "api")
-                .order_by(api_token.c.created_at)
-            ).all()
+        stmt = (
+            select(api_token)
+            .where(api_token.c.user_id == user_id, api_token.c.kind == "api")
+            .order_by(api_token.c.created_at)
+        )
+        rows = in_connection(self.db, lambda c: c.execute(stmt).all())
         return [
             {
                 "id": r.id[:16],
@@ -287,18 +290,22 @@ class Users:
         """Revoke a token of the user by its id (hash prefix)."""
         if len(token_prefix) < 8:
             return False
-        with self.db.begin() as c:
+
+        def drop(c: Connection) -> list[str]:
             rows = c.execute(select(api_token.c.id).where(api_token.c.user_id == user_id)).scalars()
             hits = [r for r in rows if r.startswith(token_prefix)]
             for h in hits:
                 c.execute(delete(api_token).where(api_token.c.id == h))
+            return hits
+
+        hits = in_connection(self.db, drop)
         self.forget()
         return bool(hits)
 
     def revoke_secret(self, secret: str) -> None:
         """Revoke the token with this secret (logout)."""
-        with self.db.begin() as c:
-            c.execute(delete(api_token).where(api_token.c.id == _hash_token(secret)))
+        statement = delete(api_token).where(api_token.c.id == _hash_token(secret))
+        in_connection(self.db, lambda c: c.execute(statement))
         self.forget()
 
     def authenticate(self, secret: str) -> UserRecord:
@@ -311,12 +318,12 @@ class Users:
         now = time.monotonic()
         hit = self._cache.get(key)
         if hit is None or hit[0] < now:
-            with self.db.connect() as c:
-                row = c.execute(
-                    select(api_user, api_token.c.expires_at.label("token_expires"))
-                    .join(api_token, api_token.c.user_id == api_user.c.id)
-                    .where(api_token.c.id == key)
-                ).first()
+            stmt = (
+                select(api_user, api_token.c.expires_at.label("token_expires"))
+                .join(api_token, api_token.c.user_id == api_user.c.id)
+                .where(api_token.c.id == key)
+            )
+            row = in_connection(self.db, lambda c: c.execute(stmt).first())
             user = None if row is None else self._row(row)
             hit = (now + 5.0, user, None if row is None else row.token_expires)
             with self._lock:

@@ -21,6 +21,7 @@ from ._exec import Executor
 from ._expr import FEEL_CLOCK
 from ._graph import Graph, compile_process
 from ._orgstore import OrgAdmin, StoredOrganisation
+from ._retry import in_transaction
 from ._state import StateCache
 from .memory import MemoryStore
 from .ports import (
@@ -169,13 +170,15 @@ class EngineBase:
 
     def _stale(self, run: Executor) -> bool:
         """Whether a cached document ``run`` started from is no longer the stored one."""
-        begin = getattr(self.store, "read_transaction", None) or self.store.transaction
-        with begin() as tx:
+
+        def stale(tx: Transaction) -> bool:
             for iid, cached in run.from_cache.items():
                 rec = tx.get_instance(iid)
                 if rec is None or rec.revision != cached.revision:
                     return True
-        return False
+            return False
+
+        return in_transaction(self.store, stale, read=True)
 
     def graph(self, definition_id: str, tx: Transaction | None = None) -> Graph:
         """The compiled process of a definition version (compiled once, cached)."""
@@ -183,8 +186,7 @@ class EngineBase:
         if g is not None:
             return g
         if tx is None:
-            with self.store.transaction() as tx2:
-                return self.graph(definition_id, tx2)
+            return in_transaction(self.store, lambda tx2: self.graph(definition_id, tx2))
         rec = tx.get_definition(definition_id)
         if rec is None:
             raise NotFoundError(

@@ -144,6 +144,13 @@ def zeebe_version_tag(el: Any) -> str | None:
     return (value.strip() or None) if isinstance(value, str) else None
 
 
+def _tag_markup(dialect: str, tag: str) -> str:
+    # where a deployed version carries its tag: an attribute (Camunda 7) or an extension element
+    if dialect == "zeebe":
+        return f'<zeebe:versionTag value="{tag}"/>'
+    return f'camunda:versionTag="{tag}"'
+
+
 def definition_by_tag(
     tx: Transaction,
     key: str,
@@ -153,6 +160,7 @@ def definition_by_tag(
     element_id: str | None = None,
     attribute: str = "camunda:versionTag",
     kind: str = "bpmn",
+    dialect: str = "camunda",
 ) -> DefinitionRecord:
     """The one version of ``key`` whose ``camunda:versionTag`` is ``tag`` (Camunda 7 binding).
 
@@ -164,6 +172,7 @@ def definition_by_tag(
         element_id: The calling element (call activity, business rule task), for the error.
         attribute: The attribute that named the tag, for the hint.
         kind: ``bpmn`` or ``dmn``.
+        dialect: ``camunda`` or ``zeebe``: the models the hints name the tag attribute of.
 
     Raises:
         EngineError: No version of ``key`` has that tag, or several have (Camunda refuses to
@@ -190,7 +199,7 @@ def definition_by_tag(
             f"({known})",
             code=f"{prefix}.version_tag_unknown",
             element_id=element_id,
-            hint=f"deploy a version of '{key}' with camunda:versionTag=\"{tag}\" or change "
+            hint=f"deploy a version of '{key}' with {_tag_markup(dialect, tag)} or change "
             f"{attribute}",
         )
     numbers = ", ".join(str(d.version) for d in found)
@@ -198,7 +207,7 @@ def definition_by_tag(
         f"{where}{what} '{key}' with version tag '{tag}', which versions {numbers} all have",
         code=f"{prefix}.version_tag_ambiguous",
         element_id=element_id,
-        hint="give each deployed version its own camunda:versionTag (Camunda refuses the "
+        hint=f"give each deployed version its own {dialect}:versionTag (Camunda refuses the "
         "ambiguity too), or bind by version",
     )
 
@@ -256,8 +265,10 @@ def called_definition(
             tag,
             lambda d: graph_of(d).version_tag,
             element_id=node.id,
-            # the node does not remember its dialect; name both attributes
-            attribute="camunda:calledElementVersionTag (zeebe:calledElement versionTag)",
+            attribute="zeebe:calledElement versionTag"
+            if node.call_dialect == "zeebe"
+            else "camunda:calledElementVersionTag",
+            dialect=node.call_dialect,
         )
     else:
         rec = tx.latest_definition(key)

@@ -229,6 +229,7 @@ def _find(
             if call.dialect == "camunda"
             else "zeebe:calledDecision versionTag",
             kind="dmn",
+            dialect=call.dialect,
         )
     if call.binding == "version" and call.version is not None:
         raw = call.version.value(context)

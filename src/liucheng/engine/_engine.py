@@ -545,6 +545,40 @@ class Engine(AuthzMixin, SlaMixin, TasksMixin, StaffMixin, WorkMixin, QueriesMix
 
         self._command(cmd)
 
+    def deliver_to_subscription(
+        self, subscription_id: str, variables: Mapping[str, Any] | None = None
+    ) -> bool:
+        """Deliver the message or signal one subscription waits for, to that wait only.
+
+        :meth:`correlate_message` and :meth:`broadcast_signal` pick their receivers by name;
+        this fires exactly one subscription row (as they do for each row they match), e.g.
+        when a case waits twice for one message, or for a simulated wait with its own delay.
+
+        Args:
+            subscription_id: The subscription row (see :meth:`subscriptions`).
+            variables: Payload set on the receiving instance (a signal with none gets none).
+
+        Returns:
+            Whether the wait was still there to receive it (``False``: the row, its instance
+            or its element instance is gone).
+        """
+        payload = dict(variables or {})
+
+        def cmd(run: Executor) -> bool:
+            row = run.tx.get_row("subscription", subscription_id)
+            if row is None or row.instance_id is None:
+                return False
+            st = run.load(row.instance_id)
+            owner = st.eis.get(int(row.element_instance_id or 0))
+            if st.ended is not None or owner is None or owner.state == GONE:
+                return False
+            given = payload if row.kind == "message" else payload or None
+            run.fire(st, owner, st.graph.nodes[row.element_id], given, ("subscription", row.id))
+            return True
+
+        delivered: bool = self._command(cmd)
+        return delivered
+
     def set_variables(
         self,
         instance_id: str,

@@ -342,15 +342,7 @@ class EventsMixin(LifecycleMixin):
             assert node.event_name is not None
             ctx = self.context(ei)
             name = str(node.event_name.value(ctx))
-            payload: dict[str, Any] | None = None
-            for kind, target, source in node.call_in:
-                payload = payload or {}
-                if kind == "all":
-                    payload.update(ctx)
-                elif kind == "var":
-                    payload[target] = ctx.get(source)
-                else:
-                    payload[target] = source.value(ctx) if source is not None else None
+            payload = self.call_inputs(ei, ctx)
             self.push(self.deliver_signal, name, payload)
             self.push(self.complete, st, ei)
         elif ev == "link" and node.kind == "ithrow":
@@ -386,10 +378,12 @@ class EventsMixin(LifecycleMixin):
             if not own or (cur.node is not None and cur.node.kind not in ("end", "ithrow")):
                 # event subprocesses of the scope, then the scope's boundary events
                 if not own:
-                    for esp in self._esps_of(st, cur):
-                        found = _match([s for s in esp.starts if s.ev == kind], code)
-                        if found is not None:
-                            return st, cur, found
+                    # over all the scope's event subprocesses at once: one naming the code wins
+                    # over a catch-all one listed before it (Camunda's errorCode precedence)
+                    starts = [s for esp in self._esps_of(st, cur) for s in esp.starts]
+                    found = _match([s for s in starts if s.ev == kind], code)
+                    if found is not None:
+                        return st, cur, found
                 if cur.node is not None and not cur.is_inner:
                     found = _match([b for b in cur.node.boundaries if b.ev == kind], code)
                     if found is not None:

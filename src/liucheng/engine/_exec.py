@@ -211,7 +211,9 @@ class Executor(MultiInstanceMixin):
         data = ei.data
         if data is not None and "af" in data and async_after_next(self, st, ei):
             return
-        if node is not None and node.mi is not None and not ei.mib:
+        # is_inner, not just "has multi-instance": the scope a compensation event subprocess
+        # runs in carries the multi-instance node but belongs to no body
+        if node is not None and node.mi is not None and ei.is_inner:
             self.mi_inner_done(st, ei)
         else:
             self.leave(st, ei)
@@ -396,6 +398,11 @@ class Executor(MultiInstanceMixin):
             if kn is node and k.state == JOIN:
                 continue
             if kn is None:
+                continue
+            if k.state == JOIN and kn.kind == "and":
+                # a token waiting at a parallel join moves only when the join's missing flows
+                # get tokens; those come from other live tokens (counted themselves) or from
+                # this gateway (a loop back: waiting for it would deadlock)
                 continue
             if kn is node or node.id in graph.reachable(kn.id):
                 return False

@@ -127,6 +127,7 @@ class Node:
         "boundaries",
         "business_key",
         "call_bind",
+        "call_dialect",
         "call_in",
         "call_out",
         "called",
@@ -232,6 +233,8 @@ class Node:
         self.called: Expr | None = None
         #: ``camunda:calledElementBinding`` and its version or version tag (see ``._lifecycle``).
         self.call_bind: tuple[str, Expr | None] = ("latest", None)
+        #: Whose attributes bound it (``camunda`` or ``zeebe``), for the hints of errors.
+        self.call_dialect = "camunda"
         self.call_in: list[tuple[str, str, Any]] = []
         self.call_out: list[tuple[str, str, Any]] = []
         self.business_key: Expr | None = None
@@ -761,6 +764,7 @@ def _compile_activity(node: Node, ctx: _Ctx, el: Any) -> None:
             node.call_bind = zeebe_binding(
                 zc, el, ctx.file, code="bpmn.call.binding", what="call activity"
             )
+            node.call_dialect = "zeebe"
             if zc.get("propagateAllChildVariables") != "false":
                 node.call_out.append(("all", "", None))
             # Zeebe: output mappings of the call activity read the child's variables
@@ -781,6 +785,8 @@ def _call_mapping(node: Node, p: Any, into: list[tuple[str, str, Any]]) -> None:
     elif p.get("businessKey") is not None:
         node.business_key = maybe_feel(p.get("businessKey"), node.id)
     elif p.get("source") is not None:
-        into.append(("var", p.get("target") or p.get("source") or "", p.get("source")))
+        # local="true": read (in) or write (out) the call activity's own local variable
+        kind = "lvar" if p.get("local") == "true" else "var"
+        into.append((kind, p.get("target") or p.get("source") or "", p.get("source")))
     elif p.get("sourceExpression") is not None:
         into.append(("expr", p.get("target") or "", feel(p.get("sourceExpression"), node.id)))

@@ -155,14 +155,7 @@ class LifecycleMixin(Run):
             self.incident(st, ei, "execute", exc)
             return
         graph = self.engine.graph(rec.id, self.tx)
-        variables: dict[str, Any] = {}
-        for kind, target, source in node.call_in:
-            if kind == "all":
-                variables.update(ctx)
-            elif kind == "var":
-                variables[target] = ctx.get(source)
-            else:
-                variables[target] = source.value(ctx) if source is not None else None
+        variables = self.call_inputs(ei, ctx) or {}
         bk = None
         if node.business_key is not None:
             v = node.business_key.value(ctx)
@@ -171,6 +164,29 @@ class LifecycleMixin(Run):
         ei.d()["child"] = child.id
         st.dirty = True
         self.start_instance(child, variables)
+
+    @staticmethod
+    def call_inputs(ei: EI, ctx: dict[str, Any]) -> dict[str, Any] | None:
+        """The ``camunda:in`` variables of a call activity or signal throw (None without any).
+
+        ``local="true"`` reads only the element's own local variables (its input mappings),
+        not those of the scopes around it (Camunda 7).
+        """
+        node = ei.node
+        assert node is not None
+        out: dict[str, Any] | None = None
+        own = ei.vars or {}
+        for kind, target, source in node.call_in:
+            out = {} if out is None else out
+            if kind == "all":
+                out.update(own if target == "local" else ctx)
+            elif kind == "var":
+                out[target] = ctx.get(source)
+            elif kind == "lvar":
+                out[target] = own.get(source)
+            else:
+                out[target] = source.value(ctx) if source is not None else None
+        return out
 
     def call_decision(self, st: InstanceState, ei: EI) -> None:
         """A business rule task: evaluate its decision, store the result, complete.
@@ -221,6 +237,8 @@ class LifecycleMixin(Run):
                         self.set_var(st, call, k, v)
             elif kind == "var":
                 self.set_var(st, call, target, cvars.get(source))
+            elif kind == "lvar":
+                self.set_local(st, call, target, cvars.get(source))
             elif kind == "child":
                 if node.outputs:  # visible to the output mappings only (locals of the call)
                     for k, v in cvars.items():
@@ -297,17 +315,31 @@ class LifecycleMixin(Run):
             ei.state = WAIT
             ei.d()["cw"] = started
 
-    def compensate(self, st: InstanceState, scope: EI, rec: dict[str, Any], thrower: EI) -> int:
-        """Start the compensation of one record; returns how many completions to wait for."""
+    def compensate(
+        self,
+        st: InstanceState,
+        scope: EI,
+        rec: dict[str, Any],
+        thrower: EI,
+        outer: dict[str, Any] | None = None,
+    ) -> int:
+        """Start the compensation of one record; returns how many completions to wait for.
+
+        ``outer`` holds the local variables of the completed scopes around the record (their
+        snapshots): the handlers of activities inside a completed subprocess see them, as in
+        Camunda's event scope execution (e.g. the input mappings of a multi-instance subprocess
+        instance).
+        """
         graph = st.graph
         count = 0
+        snap = {**(outer or {}), **(rec.get("v") or {})}
         if "e" in rec:
             start = graph.nodes[rec["e"]]
             sub_node = graph.nodes[rec["a"]]
             cscope = st.new_ei(sub_node, scope, WAIT)
             cscope.d()["cs"] = thrower.id
             cscope.d()["ct"] = thrower.id
-            cscope.vars = dict(rec.get("v") or {}) or None
+            cscope.vars = snap or None
             if rec.get("n"):
                 cscope.d()["comp"] = list(rec["n"])
             self.trigger_esp(st, cscope, start, None)
@@ -318,13 +350,13 @@ class LifecycleMixin(Run):
             if handler.mi is not None:
                 h.mib = True
             h.d()["ct"] = thrower.id
-            if rec.get("v"):
-                h.vars = dict(rec["v"])
+            if snap:
+                h.vars = dict(snap)
             self.push(self.activate, st, h)
             count += 1
         elif rec.get("n"):
             for sub in reversed(rec["n"]):
-                count += self.compensate(st, scope, sub, thrower)
+                count += self.compensate(st, scope, sub, thrower, snap)
         return count
 
     def activate(self, st: InstanceState, ei: EI) -> None:
@@ -385,10 +417,12 @@ class LifecycleMixin(Run):
         tx = ei.parent
         if tx is None or tx.node is None or tx.state == GONE:
             return
+        # the boundary sits on a multi-instance body: it cancels every instance (BPMN 10.5.4)
+        host = tx.parent if tx.is_inner and tx.parent is not None else tx
         for b in tx.node.boundaries:
             if b.ev == "cancel":
                 self.hist("activity_end", st, ei.node, ei, {"completed": True})
-                self.trigger_boundary(st, tx, b, None)
+                self.trigger_boundary(st, host, b, None)
                 return
         self.complete(st, ei)
 

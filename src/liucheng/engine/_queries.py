@@ -13,6 +13,7 @@ from ._api import (
     ActivityInstance,
 )
 from ._base import EngineBase
+from ._retry import in_transaction
 from ._state import FAILED, WAIT
 from .ports import (
     DefinitionRecord,
@@ -39,10 +40,9 @@ class QueriesMixin(EngineBase):
 
     def _read(self, fn: Callable[[Transaction], T]) -> T:
         # A store may offer a cheaper transaction for reads only (the SQL store: a snapshot
-        # beside the writers' group commit); queries never write.
-        begin = getattr(self.store, "read_transaction", None) or self.store.transaction
-        with begin() as tx:
-            return fn(tx)
+        # beside the writers' group commit); queries never write, so a read that found its
+        # pooled connection dead runs again.
+        return in_transaction(self.store, fn, read=True)
 
     def definitions(self, key: str | None = None) -> list[DefinitionRecord]:
         """Deployed definition versions (optionally of one key)."""

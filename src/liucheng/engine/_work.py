@@ -19,6 +19,7 @@ from ._api import (
 )
 from ._base import EngineBase
 from ._exec import Executor
+from ._retry import in_transaction
 from ._run import new_id
 from ._state import ACT, ASYNC_B, EI, FAILED, GONE, JOIN, InstanceState
 from ._timers import RetryPolicy, add_duration, next_due
@@ -49,8 +50,7 @@ class WorkMixin(EngineBase):
         """Execute every due job, repeatedly, until none is due; returns how many ran."""
         done = 0
         for _ in range(max_rounds):
-            with self.store.transaction() as tx:
-                due = tx.due_jobs(self.clock.now(), limit=limit)
+            due = in_transaction(self.store, lambda tx: tx.due_jobs(self.clock.now(), limit=limit))
             if not due:
                 break
             for job in due:

@@ -24,7 +24,8 @@ from typing import Any
 
 import polars as pl
 
-from liucheng.store import SqlStore
+from liucheng.store import SqlStore, SqlTransaction
+from liucheng.store._retry import in_transaction
 
 from ._schema import EventLogError
 
@@ -87,8 +88,9 @@ def _names(store: SqlStore, wanted: set[tuple[str, str]]) -> dict[tuple[str, str
     by_definition: dict[str, set[str]] = {}
     for def_id, element_id in wanted:
         by_definition.setdefault(def_id, set()).add(element_id)
-    names: dict[tuple[str, str], str] = {}
-    with store.transaction() as tx:
+
+    def read(tx: SqlTransaction) -> dict[tuple[str, str], str]:
+        names: dict[tuple[str, str], str] = {}
         for def_id, element_ids in by_definition.items():
             record = tx.get_definition(def_id)
             if record is None or record.kind != "bpmn":
@@ -101,7 +103,9 @@ def _names(store: SqlStore, wanted: set[tuple[str, str]]) -> dict[tuple[str, str
                 name = getattr(defs.get(element_id), "name", None)
                 if isinstance(name, str) and name.strip():
                     names[(def_id, element_id)] = " ".join(name.split())
-    return names
+        return names
+
+    return in_transaction(store, read)
 
 
 def _plain(value: Any) -> Any:
@@ -141,8 +145,7 @@ def read_engine_log(
             hint="pass a sqlite:/// or postgresql:// URL of a Liucheng database",
         ) from None
     try:
-        with store.transaction() as tx:
-            events = tx.find_history({"kind": list(_KINDS)})
+        events = in_transaction(store, lambda tx: tx.find_history({"kind": list(_KINDS)}))
         return _frame(store, events, process, include_events, use_names)
     except EventLogError:
         raise

@@ -16,7 +16,8 @@ import datetime as _dt
 from sqlalchemy import Connection, func, select, text, update
 
 from liucheng.engine.ports import JobRecord
-from liucheng.store import SqlStore
+from liucheng.store import SqlStore, SqlTransaction
+from liucheng.store._retry import in_transaction
 from liucheng.store.schema import job as job_table
 
 __all__ = ["acquire_jobs", "database_now", "next_due_at", "release_jobs"]
@@ -101,31 +102,49 @@ def acquire_jobs(
     on it. Exclusive jobs of a process instance (the default) are not taken while another job of
     the same instance tree is leased.
     """
-    with store.transaction() as tx:
-        conn = tx.c
-        if store.dialect == "postgresql":
-            params = {
-                "owner": owner,
-                "limit": limit,
-                "lease": lease.total_seconds(),
-                "aging": aging_seconds,
-                "now": None if now is None else now.astimezone(_dt.UTC).replace(tzinfo=None),
-            }
-            picked = [r.id for r in conn.execute(_PG_ACQUIRE, params)]
-        else:
-            now = now or _dt.datetime.now(_dt.UTC)
-            params = {"now": _sqlite_text(now), "limit": limit, "aging": aging_seconds}
-            picked = [r.id for r in conn.execute(_SQLITE_CANDIDATES, params)]
-            if picked:
-                conn.execute(
-                    update(job_table)
-                    .where(job_table.c.id.in_(picked))
-                    .values(lock_owner=owner, lock_expires_at=now + lease)
-                )
-        if not picked:
-            return []
-        order = {job_id: i for i, job_id in enumerate(picked)}
-        rows: list[JobRecord] = tx.find_rows("job", {"id": picked})
+    # (run again on a fresh connection when a pooled one was dead: nothing was committed)
+    return in_transaction(
+        store,
+        lambda tx: _acquire(
+            tx, store.dialect, owner=owner, limit=limit, lease=lease, aging=aging_seconds, now=now
+        ),
+    )
+
+
+def _acquire(
+    tx: SqlTransaction,
+    dialect: str,
+    *,
+    owner: str,
+    limit: int,
+    lease: _dt.timedelta,
+    aging: float,
+    now: _dt.datetime | None,
+) -> list[JobRecord]:
+    conn = tx.c
+    if dialect == "postgresql":
+        params = {
+            "owner": owner,
+            "limit": limit,
+            "lease": lease.total_seconds(),
+            "aging": aging,
+            "now": None if now is None else now.astimezone(_dt.UTC).replace(tzinfo=None),
+        }
+        picked = [r.id for r in conn.execute(_PG_ACQUIRE, params)]
+    else:
+        now = now or _dt.datetime.now(_dt.UTC)
+        params = {"now": _sqlite_text(now), "limit": limit, "aging": aging}
+        picked = [r.id for r in conn.execute(_SQLITE_CANDIDATES, params)]
+        if picked:
+            conn.execute(
+                update(job_table)
+                .where(job_table.c.id.in_(picked))
+                .values(lock_owner=owner, lock_expires_at=now + lease)
+            )
+    if not picked:
+        return []
+    order = {job_id: i for i, job_id in enumerate(picked)}
+    rows: list[JobRecord] = tx.find_rows("job", {"id": picked})
     return sorted(rows, key=lambda j: order[j.id])
 
 
@@ -133,21 +152,18 @@ def release_jobs(store: SqlStore, owner: str, job_ids: list[str]) -> int:
     """Give back leases ``owner`` holds on ``job_ids`` (jobs not run, e.g. on shutdown)."""
     if not job_ids:
         return 0
-    with store.transaction() as tx:
-        result = tx.c.execute(
-            update(job_table)
-            .where(job_table.c.lock_owner == owner, job_table.c.id.in_(job_ids))
-            .values(lock_owner=None, lock_expires_at=None)
-        )
-        return int(result.rowcount)
+    statement = (
+        update(job_table)
+        .where(job_table.c.lock_owner == owner, job_table.c.id.in_(job_ids))
+        .values(lock_owner=None, lock_expires_at=None)
+    )
+    return in_transaction(store, lambda tx: int(tx.c.execute(statement).rowcount))
 
 
 def next_due_at(store: SqlStore) -> _dt.datetime | None:
     """When the next job with retries left becomes due (``None``: no jobs)."""
-    with store.transaction() as tx:
-        value = tx.c.execute(
-            select(func.min(job_table.c.due_at)).where(job_table.c.retries > 0)
-        ).scalar()
+    statement = select(func.min(job_table.c.due_at)).where(job_table.c.retries > 0)
+    value = in_transaction(store, lambda tx: tx.c.execute(statement).scalar())
     if value is None:
         return None
     assert isinstance(value, _dt.datetime)

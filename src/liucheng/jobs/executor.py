@@ -24,7 +24,8 @@ from typing import Any
 
 from liucheng.engine import Engine
 from liucheng.errors import ConcurrencyError, ConfigurationError, LiuchengError
-from liucheng.store import JOB_CHANNEL, SqlStore
+from liucheng.store import JOB_CHANNEL, SqlStore, SqlTransaction
+from liucheng.store._retry import in_transaction
 
 from ._acquire import acquire_jobs, next_due_at, release_jobs
 
@@ -153,23 +154,28 @@ class JobExecutor:
         due time from that policy when the engine recorded the failure; the back-off here is the
         default for every other job.
         """
-        with self.store.transaction() as tx:
-            job = tx.get_row("job", job_id)
-            if job is None:
-                return  # not a failure: the job was gone already
+        # (counted after the commit: a transaction that lost its connection runs again)
+        if in_transaction(self.store, lambda tx: self._back_off(tx, job_id)):
             self.stats.failed += 1
-            if job.retries <= 0 or self.engine.job_retry_policy(job, tx) is not None:
-                return
-            failures = max(0, 2 - job.retries)
-            delay = self.retry_backoff * (2**failures)
-            from liucheng.engine.ports import ChangeSet
 
-            changes = ChangeSet()
-            job.due_at = self.engine.clock.now() + delay
-            job.lock_owner = None
-            job.lock_expires_at = None
-            changes.upsert("job", job)
-            tx.apply(changes)
+    def _back_off(self, tx: SqlTransaction, job_id: str) -> bool:
+        """Push a failed job's due time back; whether the job is still there (a failure)."""
+        job = tx.get_row("job", job_id)
+        if job is None:
+            return False  # not a failure: the job was gone already
+        if job.retries <= 0 or self.engine.job_retry_policy(job, tx) is not None:
+            return True
+        failures = max(0, 2 - job.retries)
+        delay = self.retry_backoff * (2**failures)
+        from liucheng.engine.ports import ChangeSet
+
+        changes = ChangeSet()
+        job.due_at = self.engine.clock.now() + delay
+        job.lock_owner = None
+        job.lock_expires_at = None
+        changes.upsert("job", job)
+        tx.apply(changes)
+        return True
 
     def run_until_idle(self, *, max_rounds: int = 10_000) -> int:
         """Run due jobs until none is due now; returns how many were leased in total."""

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from liucheng.engine.ports import OrgRevisionRecord
 from liucheng.errors import ConcurrencyError
 
+from ._retry import in_transaction
 from .schema import JsonText, UTCDateTime, metadata
 
 __all__ = ["SqlOrgRevisions", "org_revision"]
@@ -63,18 +64,16 @@ class SqlOrgRevisions:
 
     def org_revision(self) -> int:
         """The newest stored organisation revision (0: none); one indexed ``max`` read."""
-        with self.read_transaction() as tx:
-            newest = tx.c.execute(_NEWEST).scalar()
+        newest = in_transaction(self, lambda tx: tx.c.execute(_NEWEST).scalar(), read=True)
         return int(newest or 0)
 
     def load_org(self, revision: int | None = None) -> OrgRevisionRecord | None:
         """A stored organisation revision (default: the newest), or ``None``."""
         t = org_revision
-        with self.read_transaction() as tx:
-            stmt = select(t).order_by(t.c.revision.desc()).limit(1)
-            if revision is not None:
-                stmt = select(t).where(t.c.revision == revision)
-            row = tx.c.execute(stmt).first()
+        stmt = select(t).order_by(t.c.revision.desc()).limit(1)
+        if revision is not None:
+            stmt = select(t).where(t.c.revision == revision)
+        row = in_transaction(self, lambda tx: tx.c.execute(stmt).first(), read=True)
         if row is None:
             return None
         return OrgRevisionRecord(row.revision, row.doc, row.created_at, row.author, row.comment)
@@ -82,26 +81,28 @@ class SqlOrgRevisions:
     def save_org(self, record: OrgRevisionRecord) -> None:
         """Append ``record`` as the next revision (``ConcurrencyError`` if it is not the next)."""
         expected = record.revision - 1
-        try:
-            with self.transaction() as tx:
-                newest = int(tx.c.execute(_NEWEST).scalar() or 0)
-                if newest != expected:
-                    raise _conflict(expected, newest)
-                tx.c.execute(
-                    insert(org_revision).values(
-                        revision=record.revision,
-                        doc=record.doc,
-                        created_at=record.created_at,
-                        author=record.author,
-                        comment=record.comment,
-                    )
+
+        def save(tx: Any) -> None:
+            newest = int(tx.c.execute(_NEWEST).scalar() or 0)
+            if newest != expected:
+                raise _conflict(expected, newest)
+            tx.c.execute(
+                insert(org_revision).values(
+                    revision=record.revision,
+                    doc=record.doc,
+                    created_at=record.created_at,
+                    author=record.author,
+                    comment=record.comment,
                 )
+            )
+
+        try:
+            in_transaction(self, save)
         except IntegrityError as exc:
             # another writer inserted the same revision number between our read and insert
             raise _conflict(expected, None) from exc
 
     def org_revisions(self) -> list[OrgRevisionRecord]:
         """Every stored organisation revision, oldest first (without documents)."""
-        with self.read_transaction() as tx:
-            rows = tx.c.execute(_LISTING).all()
+        rows = in_transaction(self, lambda tx: tx.c.execute(_LISTING).all(), read=True)
         return [OrgRevisionRecord(r.revision, {}, r.created_at, r.author, r.comment) for r in rows]

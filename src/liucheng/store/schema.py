@@ -315,7 +315,8 @@ history = Table(
 # Every index entry is another page written by the command that appends the row, so history keeps
 # only indexes a query needs, partial where most rows never match (migration 0006):
 # - instance: every per-instance history read (audit trail, status pages, SLA reports);
-# - process: counts and lists of started/ended instances by time (metrics, dashboards); a full
+# - process: counts and lists of started/ended instances by time (metrics, dashboards), ordered
+#   by time so every entry goes to the right edge (migration 0010); a full
 #   (kind, at) index cost one leaf page per event kind and command, for queries by other kinds
 #   that read most of the table anyway (engine log export, mining);
 # - removal: retention's ``removal_time <= now`` (implies NOT NULL); history without a time to
@@ -324,8 +325,8 @@ history = Table(
 HISTORY_PROCESS_KINDS = "kind = 'process_start' OR kind = 'process_end'"
 Index(
     "ix_lc_history_process",
-    history.c.kind,
     history.c.at,
+    history.c.kind,
     sqlite_where=text(HISTORY_PROCESS_KINDS),
     postgresql_where=text(HISTORY_PROCESS_KINDS),
 )
