@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from liucheng.simulation import _fast_run, scenario_from_dict, simulate
+from tests.simulation._differential import exp, same_log
 
 RACE = b"""<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
@@ -47,9 +48,6 @@ RACE = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 
 def _scenario(**extra: Any) -> Any:
-    def exp(mean: str) -> dict[str, Any]:
-        return {"distribution": "exponential", "mean": mean}
-
     return scenario_from_dict(
         {
             "arrivals": {"interarrival": exp("PT10M"), "max_cases": 300},
@@ -68,18 +66,12 @@ def _scenario(**extra: Any) -> Any:
     )
 
 
-def _same(engine: Any, compiled: Any) -> bool:
-    return all(
-        engine.event_log(i).equals(compiled.event_log(i)) for i in range(len(engine.runs))
-    ) and [r.ends for r in engine.runs] == [r.ends for r in compiled.runs]
-
-
 def test_an_event_based_gateway_gives_the_engine_log() -> None:
     sc = _scenario()
     on_engine = simulate(RACE, sc, executor="engine")
     compiled = simulate(RACE, sc, executor="auto")
     assert compiled.runs[0].executor == "compiled"
-    assert _same(on_engine, compiled)
+    assert same_log(on_engine, compiled, per_run="ends")
     assert [r.commands for r in on_engine.runs] == [r.commands for r in compiled.runs]
     run = compiled.runs[0]
     assert len(run.ends) == len(run.arrivals) == 300
@@ -98,4 +90,4 @@ def test_the_race_comparison_catches_losers_that_fire(monkeypatch: pytest.Monkey
     monkeypatch.setattr(_fast_run.FastRunner, "_drop_group", lambda self, group: None)
     compiled = simulate(RACE, sc, executor="compiled")
     assert compiled.runs[0].executor == "compiled"
-    assert not _same(on_engine, compiled)
+    assert not same_log(on_engine, compiled, per_run="ends")

@@ -12,6 +12,7 @@ import pytest
 
 from liucheng.simulation import _fast, _fast_run, scenario_from_dict, simulate
 from liucheng.simulation._prepare import prepare_model
+from tests.simulation._differential import exp, same_log
 
 MULTI = b"""<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
@@ -58,9 +59,6 @@ MULTI = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 
 def _scenario(**extra: Any) -> Any:
-    def exp(mean: str) -> dict[str, Any]:
-        return {"distribution": "exponential", "mean": mean}
-
     return scenario_from_dict(
         {
             "arrivals": {"interarrival": exp("PT20M"), "max_cases": 200},
@@ -80,18 +78,12 @@ def _scenario(**extra: Any) -> Any:
     )
 
 
-def _same(engine: Any, compiled: Any) -> bool:
-    return all(
-        engine.event_log(i).equals(compiled.event_log(i)) for i in range(len(engine.runs))
-    ) and [r.commands for r in engine.runs] == [r.commands for r in compiled.runs]
-
-
 def test_multi_instance_tasks_give_the_engine_log() -> None:
     sc = _scenario()
     on_engine = simulate(MULTI, sc, executor="engine")
     compiled = simulate(MULTI, sc, executor="auto")
     assert compiled.runs[0].executor == "compiled"
-    assert _same(on_engine, compiled)
+    assert same_log(on_engine, compiled)
     run = compiled.runs[0]
     assert len(run.ends) == len(run.arrivals) == 200
     log = compiled.event_log(0)
@@ -146,7 +138,7 @@ def test_the_multi_instance_comparison_catches_a_mutant(
         monkeypatch.setattr(_fast_run.FastRunner, target, mutant)
     compiled = simulate(MULTI, sc, executor="compiled")
     assert compiled.runs[0].executor == "compiled"
-    assert not _same(on_engine, compiled)
+    assert not same_log(on_engine, compiled)
 
 
 def test_multi_instance_beyond_the_subset_stays_on_the_engine() -> None:

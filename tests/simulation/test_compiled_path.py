@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from liucheng.simulation import _fast, scenario_from_dict, simulate
+from tests.simulation._differential import exp, same_log
 
 WIDE = b"""<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
@@ -63,9 +64,6 @@ WIDE = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 
 def _scenario(**extra: Any) -> Any:
-    def exp(mean: str) -> dict[str, Any]:
-        return {"distribution": "exponential", "mean": mean}
-
     return scenario_from_dict(
         {
             "arrivals": {"interarrival": exp("PT20M"), "max_cases": 400},
@@ -87,18 +85,12 @@ def _scenario(**extra: Any) -> Any:
     )
 
 
-def _same(engine: Any, compiled: Any) -> bool:
-    return all(
-        engine.event_log(i).equals(compiled.event_log(i)) for i in range(len(engine.runs))
-    ) and [r.commands for r in engine.runs] == [r.commands for r in compiled.runs]
-
-
 def test_compiled_runner_covers_timers_feel_durations_and_waits() -> None:
     sc = _scenario()
     on_engine = simulate(WIDE, sc, executor="engine")
     compiled = simulate(WIDE, sc, executor="compiled")
     assert simulate(WIDE, sc, replications=1).runs[0].executor == "compiled"  # auto
-    assert _same(on_engine, compiled)
+    assert same_log(on_engine, compiled)
     assert on_engine.measures == compiled.measures
     run = compiled.runs[0]
     assert len(run.ends) == len(run.arrivals) == 400  # every wait was delivered
@@ -171,7 +163,7 @@ def test_the_comparison_catches_a_mutant_runner(
         monkeypatch.setattr(_fast.FastRunner, target.split(".")[1], mutant)
     compiled = simulate(WIDE, sc, executor="compiled")
     assert compiled.runs[0].executor == "compiled"
-    assert not _same(on_engine, compiled)
+    assert not same_log(on_engine, compiled)
 
 
 def test_message_waits_on_the_compiled_path_keep_their_own_delays() -> None:
@@ -228,7 +220,7 @@ def test_cycle_timers_on_boundaries_give_the_engine_log(cycle: bytes) -> None:
     on_engine = simulate(model, sc, executor="engine")
     compiled = simulate(model, sc, executor="auto")
     assert compiled.runs[0].executor == "compiled"
-    assert _same(on_engine, compiled)
+    assert same_log(on_engine, compiled)
     run = compiled.runs[0]
     reminders = Counter(r.case for r in run.activities if r.element_id == "remind")
     assert max(reminders.values()) >= 2  # fired again after the first period

@@ -12,6 +12,7 @@ import pytest
 
 from liucheng.simulation import _fast, _fast_run, scenario_from_dict, simulate
 from liucheng.simulation._prepare import prepare_model
+from tests.simulation._differential import exp, same_log
 
 SUBS = b"""<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
@@ -85,9 +86,6 @@ SUBS = b"""<?xml version="1.0" encoding="UTF-8"?>
 
 
 def _scenario(**extra: Any) -> Any:
-    def exp(mean: str) -> dict[str, Any]:
-        return {"distribution": "exponential", "mean": mean}
-
     return scenario_from_dict(
         {
             "arrivals": {"interarrival": exp("PT15M"), "max_cases": 300},
@@ -114,18 +112,12 @@ def _scenario(**extra: Any) -> Any:
     )
 
 
-def _same(engine: Any, compiled: Any) -> bool:
-    return all(
-        engine.event_log(i).equals(compiled.event_log(i)) for i in range(len(engine.runs))
-    ) and [r.commands for r in engine.runs] == [r.commands for r in compiled.runs]
-
-
 def test_subprocesses_and_inclusive_gateways_give_the_engine_log() -> None:
     sc = _scenario()
     on_engine = simulate(SUBS, sc, executor="engine")
     compiled = simulate(SUBS, sc, executor="auto")
     assert compiled.runs[0].executor == "compiled"
-    assert _same(on_engine, compiled)
+    assert same_log(on_engine, compiled)
     assert on_engine.measures == compiled.measures
     run = compiled.runs[0]
     assert len(run.ends) == len(run.arrivals) == 300
@@ -203,7 +195,7 @@ def test_the_scope_comparison_catches_a_mutant_runner(
         monkeypatch.setattr(_fast_run.FastRunner, target, mutant)
     compiled = simulate(SUBS, sc, executor="compiled")
     assert compiled.runs[0].executor == "compiled"
-    assert not _same(on_engine, compiled)
+    assert not same_log(on_engine, compiled)
 
 
 def test_scopes_beyond_the_subset_stay_on_the_engine() -> None:
