@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .kpi_file import CustomKpi, KpiFile, evaluate_custom, kpi_report, load_kpi_file
     from .mining import (
         AlignmentResult,
+        AlignStrategy,
         ConformanceReport,
         MiningError,
         PetriNet,
@@ -93,6 +94,7 @@ _EXPORTS: dict[str, str] = {
     "kpi_report": ".kpi_file",
     "load_kpi_file": ".kpi_file",
     "AlignmentResult": ".mining",
+    "AlignStrategy": ".mining",
     "ConformanceReport": ".mining",
     "MiningError": ".mining",
     "PetriNet": ".mining",
@@ -133,6 +135,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "AlignStrategy",
     "AlignmentResult",
     "ConformanceReport",
     "ControlChart",

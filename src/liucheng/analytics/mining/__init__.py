@@ -14,7 +14,13 @@ from .._lazy import LazyPackage, load
 
 if TYPE_CHECKING:
     from ._log import LogInput, VariantLog, complete_events, load_log, variant_log
-    from .alignments import AlignmentResult, TraceAlignment, align, align_variants
+    from .alignments import (
+        AlignmentResult,
+        AlignStrategy,
+        TraceAlignment,
+        align,
+        align_variants,
+    )
     from .bottleneck import activity_waiting, handover_durations, resource_workload
     from .bpmn_export import (
         bpmn_to_petri_net,
@@ -58,6 +64,7 @@ _EXPORTS: dict[str, str] = {
     "load_log": "._log",
     "variant_log": "._log",
     "AlignmentResult": ".alignments",
+    "AlignStrategy": ".alignments",
     "TraceAlignment": ".alignments",
     "align": ".alignments",
     "align_variants": ".alignments",
@@ -104,6 +111,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "AlignStrategy",
     "AlignmentResult",
     "ConformanceReport",
     "HeuristicsNet",

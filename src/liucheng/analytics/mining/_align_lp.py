@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import linprog
 from scipy.sparse import csc_matrix
 
 from ._align_results import MOVE_COST
@@ -129,6 +128,8 @@ class MarkingLp:
     def _run_linprog(
         self, fixed: npt.NDArray[np.float64]
     ) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
+        from scipy.optimize import linprog  # lazily: scipy.optimize takes ~0.5 s to import
+
         bounds = [(0.0, None)] * self.w0 + [(float(v), float(v)) for v in fixed]
         res = linprog(self.cost, A_eq=self.a, b_eq=self.rhs, bounds=bounds, method="highs")
         if res.status != 0:

@@ -10,8 +10,6 @@ from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from ._align_results import MOVE_COST, TAU_COST
 from ._align_space import StateSpace
@@ -158,7 +156,11 @@ class _Dp:
         self._targets: dict[int, npt.NDArray[np.int64]] = {}
         silent = self.lab < 0
         pair = np.unique(self.dst[silent] * n + self.src[silent])
-        self._silent_rev = csr_matrix((np.ones(pair.size), (pair // n, pair % n)), shape=(n, n))
+        # reversed silent arcs as CSR (numpy only: importing scipy.sparse costs ~0.3 s, more
+        # than a whole log's alignments on a small model)
+        rev_src, rev_dst = pair // n, pair % n
+        self._rev_ptr = np.concatenate(([0], np.cumsum(np.bincount(rev_src, minlength=n))))
+        self._rev_idx = rev_dst[np.argsort(rev_src, kind="stable")]
 
     def before(self, a: int) -> npt.NDArray[np.int64]:
         """Per marking, the fewest silent steps to a marking that enables label ``a``.
@@ -171,12 +173,36 @@ class _Dp:
             sources = np.unique(self.src[self.by_label.get(a, self.src[:0])])
             out = np.full(self.n, 1 << 40, dtype=np.int64)
             if sources.size:
-                d = dijkstra(self._silent_rev, indices=sources, min_only=True, unweighted=True)
-                ok = np.isfinite(d)
-                out[ok] = TAU_COST * d[ok].astype(np.int64)
+                d = self._silent_bfs(sources)
+                ok = d >= 0
+                out[ok] = TAU_COST * d[ok]
             out = np.maximum(out, self.tau_lb)
             self._before[a] = out
         return out
+
+    def _silent_bfs(self, sources: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Per marking, the fewest silent steps to one of ``sources`` (-1: none), by a
+        level-synchronous breadth-first search over the reversed silent arcs."""
+        dist = np.full(self.n, -1, dtype=np.int64)
+        dist[sources] = 0
+        front = sources
+        ptr, idx = self._rev_ptr, self._rev_idx
+        k = 0
+        while front.size:
+            k += 1
+            starts = ptr[front]
+            cnt = ptr[front + 1] - starts
+            total = int(cnt.sum())
+            if total == 0:
+                break
+            arcs = np.repeat(starts - np.cumsum(cnt) + cnt, cnt) + np.arange(total)
+            nb = idx[arcs]
+            nb = nb[dist[nb] < 0]
+            if nb.size == 0:
+                break
+            front = np.unique(nb)
+            dist[front] = k
+        return dist
 
     def _fitting_bound(self, trace: list[int]) -> int:
         """An estimate of the silent steps of an alignment without deviation: the fewest

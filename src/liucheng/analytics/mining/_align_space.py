@@ -6,13 +6,19 @@ See :mod:`.alignments`.
 from __future__ import annotations
 
 from collections import deque
+from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from .petri import Marking, PetriNet
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+# below this many markings the heuristic tables are plain breadth-first searches: cheaper
+# than scipy's csgraph (and than importing scipy.sparse, ~0.3 s) on the small graphs of most
+# discovered models
+_PY_TABLES = 3_000
 
 __all__ = ["StateSpace"]
 
@@ -156,7 +162,61 @@ class StateSpace:
         return self._arcs
 
     def _tables(self) -> None:
-        """Heuristic tables by shortest paths over the reversed graph (scipy, vectorised)."""
+        """Heuristic tables: per marking, the fewest visible steps (``dvis``) and the fewest
+        silent steps (``dtau``) to the final marking along any run, and the labels that can
+        still fire (``reach``, bit sets)."""
+        if len(self.markings) <= _PY_TABLES:
+            self._py_tables()
+        else:
+            self._sparse_tables()
+
+    def _py_tables(self) -> None:
+        """The tables by 0-1 breadth-first searches over the reversed graph (pure Python)."""
+        n = len(self.markings)
+        big = 1 << 30
+        preds: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+        reach = [0] * n
+        for m, s in enumerate(self.succ):
+            for m2, lab, _ in s or ():
+                preds[m2].append((m, lab))
+                if lab >= 0:
+                    reach[m] |= 1 << lab
+
+        def fewest(visible: bool) -> list[int]:
+            dist = [big] * n
+            dist[self.final] = 0
+            queue = deque([self.final])
+            while queue:
+                x = queue.popleft()
+                dx = dist[x]
+                for p, lab in preds[x]:
+                    w = 1 if (lab >= 0) == visible else 0
+                    if dx + w < dist[p]:
+                        dist[p] = dx + w
+                        if w:
+                            queue.append(p)
+                        else:
+                            queue.appendleft(p)
+            return dist
+
+        self.dvis = fewest(True)
+        self.dtau = fewest(False)
+        # a marking can fire every label its successors can: propagate backwards to a fixpoint
+        work = deque(range(n))
+        while work:
+            x = work.popleft()
+            rx = reach[x]
+            for p, _ in preds[x]:
+                if rx & ~reach[p]:
+                    reach[p] |= rx
+                    work.append(p)
+        self.reach = reach
+
+    def _sparse_tables(self) -> None:
+        """The tables by shortest paths over the reversed graph (scipy, vectorised)."""
+        from scipy.sparse import csr_matrix
+        from scipy.sparse.csgraph import dijkstra
+
         n = len(self.markings)
         src, dst, lab, _ = self.arcs()
         # reversed arcs, one per marking pair; the counted arcs weigh 1, the others a tiny
