@@ -11,13 +11,14 @@ the pooled server processes; the others check the retry rules on fakes.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from sqlalchemy import Connection, create_engine, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from liucheng.engine import Engine, HandlerContext, ManualClock
 from liucheng.engine.ports import OrgRevisionRecord
@@ -25,10 +26,11 @@ from liucheng.errors import ConcurrencyError, StoreError
 from liucheng.history import read_engine_log
 from liucheng.jobs import JobExecutor
 from liucheng.store import SqlStore, SqlTransaction
-from liucheng.store._retry import in_connection, in_transaction
+from liucheng.store._retry import ATTEMPTS, in_connection, in_transaction
 
 from ..engine.helpers import bpmn, flows
 from .pg_drop import drop_connections
+from .pg_kill import commit_kills_connection, every_connection_dies
 
 T0 = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 
@@ -186,11 +188,101 @@ def test_a_break_during_commit_of_a_connection_block_is_not_run_again(store: Sql
         c.execute(text("SELECT 1"))
         _drop_now(store)
 
-    with pytest.raises(DBAPIError) as info:
+    with pytest.raises(StoreError) as info:
         in_connection(store.engine, work)
-    assert info.value.connection_invalidated
+    assert info.value.code == "store.commit_unknown" and "check" in (info.value.hint or "")
+    cause = info.value.__cause__
+    assert isinstance(cause, DBAPIError) and cause.connection_invalidated
     assert calls == 1
     assert in_connection(store.engine, lambda c: c.execute(text("SELECT 2")).scalar()) == 2
+
+
+def test_a_connection_block_that_dies_in_commit_is_tried_once_and_left_uncommitted(
+    store: SqlStore,
+) -> None:
+    with store.engine.begin() as c:
+        c.execute(text("CREATE TABLE lc_test_note (n int)"))
+    calls = 0
+
+    def work(c: Connection) -> None:
+        nonlocal calls
+        calls += 1
+        c.execute(text("INSERT INTO lc_test_note VALUES (1)"))
+
+    with commit_kills_connection(store.engine, "lc_test_note") as tries:
+        with pytest.raises(StoreError) as info:
+            in_connection(store.engine, work)
+        assert info.value.code == "store.commit_unknown"
+        assert calls == 1 and tries() == 1
+    count = in_connection(
+        store.engine, lambda c: c.execute(text("SELECT count(*) FROM lc_test_note"))
+    )
+    assert count.scalar_one() == 0  # (the server rolled back: the answer could not know that)
+
+
+# ------------------------------------------------------------------ PostgreSQL: retries run out
+
+
+def test_a_connection_block_whose_connections_all_die_raises_store_disconnected(
+    store: SqlStore,
+) -> None:
+    with store.engine.begin() as c:
+        c.execute(text("CREATE TABLE lc_test_note (n int)"))
+    calls = 0
+
+    def work(c: Connection) -> None:
+        nonlocal calls
+        calls += 1
+        c.execute(text("INSERT INTO lc_test_note VALUES (1)"))
+
+    with every_connection_dies(store.engine) as kills, pytest.raises(ConcurrencyError) as info:
+        in_connection(store.engine, work)
+    assert info.value.code == "store.disconnected"
+    assert isinstance(info.value.__cause__, DBAPIError)
+    assert calls == ATTEMPTS and kills.count == ATTEMPTS
+    count = in_connection(
+        store.engine, lambda c: c.execute(text("SELECT count(*) FROM lc_test_note"))
+    )
+    assert count.scalar_one() == 0
+
+
+def test_a_store_transaction_whose_connections_all_die_raises_store_disconnected(
+    store: SqlStore,
+) -> None:
+    calls = 0
+
+    def work(tx: SqlTransaction) -> None:
+        nonlocal calls
+        calls += 1
+        tx.c.execute(text("SELECT 1"))
+
+    with every_connection_dies(store.engine) as kills, pytest.raises(ConcurrencyError) as info:
+        in_transaction(store, work)
+    assert info.value.code == "store.disconnected"
+    assert calls == ATTEMPTS and kills.count == ATTEMPTS
+
+
+def test_the_job_loop_outlives_a_database_that_drops_every_connection(store: SqlStore) -> None:
+    engine = Engine(store)
+    calls: list[str] = []
+    engine.register_handler("work", lambda ctx: calls.append(ctx.idempotency_key))
+    engine.deploy(ASYNC_CALL)
+    executor = JobExecutor(engine, listen=False, poll_interval=0.05)
+    with every_connection_dies(store.engine) as kills:
+        executor.start()
+        deadline = time.monotonic() + 30
+        while kills.count < 3 * ATTEMPTS:  # the loop's rounds and due-time reads all fail
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+    try:
+        pid = engine.start_process("p")
+        deadline = time.monotonic() + 30
+        while not calls:  # the same loop runs the job once the database keeps connections
+            assert time.monotonic() < deadline, "the job loop ended while the database was away"
+            time.sleep(0.02)
+    finally:
+        executor.stop()
+    assert engine.active_elements(pid) == ["after"] and len(calls) == 1
 
 
 def _drop_now(store: SqlStore) -> None:
@@ -266,7 +358,28 @@ def test_a_connection_block_runs_again_only_when_the_connection_was_invalidated(
     assert in_connection(engine, lambda c: work(c, invalidated=True)) == 7
     assert calls == 2
     calls = 0
-    with pytest.raises(DBAPIError):
+    with pytest.raises(DBAPIError) as raised:
         in_connection(engine, lambda c: work(c, invalidated=False))
+    assert type(raised.value) is DBAPIError  # (not an operational error: passed on as it is)
     assert calls == 1
     engine.dispose()
+
+
+def test_a_connection_block_passes_errors_that_are_not_operational_on() -> None:
+    engine = create_engine("sqlite://")
+    with engine.begin() as c:
+        c.execute(text("CREATE TABLE t (n int PRIMARY KEY)"))
+        c.execute(text("INSERT INTO t VALUES (1)"))
+    with pytest.raises(IntegrityError):  # a constraint: the caller's to handle
+        in_connection(engine, lambda c: c.execute(text("INSERT INTO t VALUES (1)")))
+    with pytest.raises(StoreError) as info:  # a SQLite file locked by another program
+        in_connection(
+            engine,
+            lambda c: _raise(OperationalError("INSERT", {}, Exception("database is locked"))),
+        )
+    assert info.value.code == "store.operational"
+    engine.dispose()
+
+
+def _raise(exc: Exception) -> None:
+    raise exc

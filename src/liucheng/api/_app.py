@@ -21,7 +21,7 @@ from liucheng.engine import Engine
 from liucheng.store._retry import in_connection
 
 from ._core import Services
-from ._http import PROBLEM_RESPONSES, install_error_handlers, problem_response
+from ._http import PROBLEM_RESPONSES, RETRY_AFTER_S, install_error_handlers, problem_response
 from ._metrics import Metrics
 from ._settings import Settings
 
@@ -307,13 +307,19 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         app.include_router(module.router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
 
     @app.get("/health", tags=["operations"], summary="Liveness and database check")
-    def health() -> Any:
+    def health(request: Request) -> Any:
         try:
             # (a pooled connection the server dropped is not an outage: one more try)
             in_connection(svc.db, lambda c: c.execute(text("SELECT 1")))
         except Exception as exc:
             log.warning("health check failed", extra={"lc": {"error": str(exc)[:200]}})
-            return problem_response(503, "store.unavailable", "the database does not answer")
+            return problem_response(
+                503,
+                "store.unavailable",
+                "the database does not answer",
+                instance=request.url.path,
+                headers={"Retry-After": str(RETRY_AFTER_S)},
+            )
         return {"status": "ok", "database": svc.store.dialect}
 
     app.add_api_route(f"{API_PREFIX}/health", health, methods=["GET"], tags=["operations"])

@@ -28,7 +28,7 @@ from liucheng.org import (
 )
 from liucheng.store import SqlStore
 from liucheng.store._api_schema import api_audit
-from liucheng.store._retry import in_connection, in_transaction
+from liucheng.store._retry import in_connection, in_transaction, lost_connection
 
 from ._oidc import OidcVerifier
 from ._security import AuthenticationError, RateLimiter, UserRecord, Users
@@ -201,7 +201,9 @@ class Services:
             rev = admin.import_organisation(
                 org, comment=f"liucheng serve --org {Path(path).name}", expected_revision=0
             )
-        except ConcurrencyError:
+        except ConcurrencyError as exc:
+            if lost_connection(exc):
+                raise
             return None  # another server process seeded it at the same moment
         return rev.revision
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from liucheng.errors import (
@@ -27,6 +29,7 @@ from liucheng.errors import (
     StoreError,
     ValidationError,
 )
+from liucheng.store._retry import COMMIT_UNKNOWN, DISCONNECTED, store_error
 
 from ._core import Caller, Services
 from ._security import AuthenticationError, RateLimitError
@@ -39,12 +42,16 @@ __all__ = [
     "PagingDep",
     "Problem",
     "install_error_handlers",
+    "later_step",
+    "liucheng_problem",
     "page_of",
     "problem_response",
     "services",
 ]
 
 log = logging.getLogger("liucheng.api")
+
+T = TypeVar("T")
 
 SESSION_COOKIE = "lc_session"
 PROBLEM_TYPE = "https://liucheng.dev/problems/"
@@ -104,6 +111,11 @@ def status_of(exc: LiuchengError) -> int:
     own = getattr(exc, "http_status", None)
     if isinstance(own, int):
         return own
+    if exc.code == DISCONNECTED:
+        return 503  # nothing was committed: the same request may be sent again
+    if exc.code == COMMIT_UNKNOWN:
+        # not 503 (or 502/504): clients and proxies take those as "safe to send again"
+        return 500
     if isinstance(exc, AuthenticationError):
         return 401
     if isinstance(exc, RateLimitError):
@@ -154,36 +166,119 @@ def problem_response(
     )
 
 
+#: Seconds a client waits before sending a request the store could not serve (503) again.
+RETRY_AFTER_S = 1
+#: What a REST client does about a lost database connection (the store's own hints speak to
+#: engine callers).
+_CLIENT_HINTS = {
+    DISCONNECTED: "nothing was saved: send the request again after Retry-After seconds",
+    COMMIT_UNKNOWN: (
+        "the change may or may not have been saved: read the resource to check before "
+        "sending the request again"
+    ),
+}
+#: What a client is told of a database failure: the driver's message names servers, users and
+#: statements, so it goes to the log only.
+_CLIENT_DETAILS = {
+    DISCONNECTED: "the database connection was lost; nothing was committed",
+    COMMIT_UNKNOWN: "the database connection broke during COMMIT",
+    "store.conflict": "the change conflicted with a concurrent one in the database",
+    "store.operational": "the database is not available",
+    "store.commit": "the database could not commit the change",
+}
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def later_step(step: Callable[[], T]) -> T:
+    """Run a step of a call after an earlier step of the same call committed.
+
+    A connection lost in this step (``store.disconnected``) leaves the call half done, so the
+    client is told ``store.commit_unknown`` (check, then send again) rather than that nothing
+    was saved.
+    """
+    try:
+        return step()
+    except ConcurrencyError as exc:
+        if exc.code != DISCONNECTED:
+            raise
+        raise StoreError(
+            "the database connection was lost after part of this call was saved",
+            code=COMMIT_UNKNOWN,
+        ) from exc
+
+
+def liucheng_problem(request: Request, exc: LiuchengError) -> JSONResponse:
+    """The problem response for one of our errors (status by :func:`status_of`)."""
+    status = status_of(exc)
+    headers = None
+    if isinstance(exc, RateLimitError):
+        headers = {"Retry-After": str(exc.details.get("retry_after", 60))}
+    if isinstance(exc, AuthenticationError):
+        headers = {"WWW-Authenticate": "Bearer"}
+    if status == 503 and (isinstance(exc, StoreError) or exc.code == DISCONNECTED):
+        headers = {"Retry-After": str(RETRY_AFTER_S)}
+    details = exc.details or None
+    if isinstance(exc, AuthorizationError):
+        details = None  # the decision names resources: logged, not shown
+    errors = None
+    if exc.code == "engine.form.rejected" and isinstance(details, dict):
+        errors = details.get("errors")  # every field error, as for bodies of wrong shape
+    detail = exc.message
+    if exc.code in _CLIENT_DETAILS:
+        detail = _CLIENT_DETAILS[exc.code]
+        log.warning(
+            "database failure answered %d",
+            status,
+            extra={"lc": {"path": request.url.path, "error": exc.message[:500]}},
+        )
+    return problem_response(
+        status,
+        exc.code,
+        detail,
+        instance=request.url.path,
+        extra={
+            "hint": _CLIENT_HINTS.get(exc.code, exc.hint),
+            "element_id": exc.element_id,
+            "details": details,
+            "errors": errors,
+        },
+        headers=headers,
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map our errors, request validation errors and anything unexpected to problem details."""
 
     @app.exception_handler(LiuchengError)
     async def _ours(request: Request, exc: LiuchengError) -> JSONResponse:
-        status = status_of(exc)
-        headers = None
-        if isinstance(exc, RateLimitError):
-            headers = {"Retry-After": str(exc.details.get("retry_after", 60))}
-        if isinstance(exc, AuthenticationError):
-            headers = {"WWW-Authenticate": "Bearer"}
-        details = exc.details or None
-        if isinstance(exc, AuthorizationError):
-            details = None  # the decision names resources: logged, not shown
-        errors = None
-        if exc.code == "engine.form.rejected" and isinstance(details, dict):
-            errors = details.get("errors")  # every field error, as for bodies of wrong shape
-        return problem_response(
-            status,
-            exc.code,
-            exc.message,
-            instance=request.url.path,
-            extra={
-                "hint": exc.hint,
-                "element_id": exc.element_id,
-                "details": details,
-                "errors": errors,
-            },
-            headers=headers,
+        return liucheng_problem(request, exc)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        # A database error that passed no store transaction or in_connection (they translate
+        # their own): where in the request it happened is unknown, so a lost connection in a
+        # changing call may have followed a COMMIT.
+        changing = request.method not in _SAFE_METHODS
+        error = store_error(exc, committing=changing)
+        if error is None:
+            return _internal(request, exc)
+        log.warning(
+            "database error outside the store's transactions",
+            exc_info=exc,
+            extra={"lc": {"path": request.url.path, "code": error.code}},
         )
+        return liucheng_problem(request, error)
+
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    async def _pool_timeout(request: Request, exc: SQLAlchemyTimeoutError) -> JSONResponse:
+        # every pooled connection stayed in use: nothing of this step ran
+        log.warning("no database connection free", extra={"lc": {"path": request.url.path}})
+        busy = StoreError(
+            "no database connection became free in time",
+            code="store.busy",
+            hint="the server is overloaded: send the request again after Retry-After seconds",
+        )
+        return liucheng_problem(request, busy)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -214,18 +309,22 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        ref = uuid.uuid4().hex[:12]
-        log.error(
-            "unhandled error",
-            exc_info=exc,
-            extra={"lc": {"ref": ref, "path": request.url.path}},
-        )
-        return problem_response(
-            500,
-            "internal",
-            f"internal error (reference {ref})",
-            instance=request.url.path,
-        )
+        return _internal(request, exc)
+
+
+def _internal(request: Request, exc: BaseException) -> JSONResponse:
+    ref = uuid.uuid4().hex[:12]
+    log.error(
+        "unhandled error",
+        exc_info=exc,
+        extra={"lc": {"ref": ref, "path": request.url.path}},
+    )
+    return problem_response(
+        500,
+        "internal",
+        f"internal error (reference {ref})",
+        instance=request.url.path,
+    )
 
 
 # ---------------------------------------------------------------------------- dependencies

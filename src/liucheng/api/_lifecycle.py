@@ -31,7 +31,7 @@ from liucheng.store._retry import in_connection, in_transaction
 
 from ._core import Caller, Services
 from ._diff import diff_bpmn
-from ._http import CallerDep, PagingDep, ServicesDep, page_of
+from ._http import CallerDep, PagingDep, ServicesDep, later_step, page_of
 
 __all__ = ["LIFECYCLE_KEY", "ensure_lifecycle_deployed", "router"]
 
@@ -435,7 +435,7 @@ def submit(key: Key, body: SubmitBody, caller: CallerDep, svc: ServicesDep) -> A
         )
         _event(c, key, caller.id, "submitted", version=row.latest_version, comment=body.comment)
 
-    in_connection(svc.db, submitted)
+    later_step(lambda: in_connection(svc.db, submitted))  # (the instance is started)
     return _model_dict(svc, _model_row(svc, key))
 
 
@@ -475,12 +475,21 @@ def review(key: Key, body: DecisionBody, caller: CallerDep, svc: ServicesDep) ->
     row = _visible_model(svc, caller, key)
     task = _task_at(svc, caller, row, "review")
     res = svc.task_resource(task)
+    assigned = False
     if task.assignee != caller.id:
         svc.require(caller, Action.CLAIM_TASK, res)
         svc.engine.assign_task(task.id, caller.id, actor=caller.id)
-    svc.engine.complete_task(
-        task.id, {"review_passed": body.approve, "reviewer": caller.id}, actor=caller.id
-    )
+        assigned = True
+
+    def complete() -> None:
+        svc.engine.complete_task(
+            task.id, {"review_passed": body.approve, "reviewer": caller.id}, actor=caller.id
+        )
+
+    if assigned:
+        later_step(complete)
+    else:
+        complete()
     status = "approval" if body.approve else "changes_requested"
 
     def reviewed(c: Connection) -> None:
@@ -496,13 +505,16 @@ def review(key: Key, body: DecisionBody, caller: CallerDep, svc: ServicesDep) ->
             comment=body.comment,
         )
 
-    in_connection(svc.db, reviewed)
+    # (the task is completed: what follows is a later step)
+    later_step(lambda: in_connection(svc.db, reviewed))
     if not body.approve:
-        in_connection(
-            svc.db,
-            lambda c: c.execute(
-                update(api_model).where(api_model.c.id == key).values(status="draft")
-            ),
+        later_step(
+            lambda: in_connection(
+                svc.db,
+                lambda c: c.execute(
+                    update(api_model).where(api_model.c.id == key).values(status="draft")
+                ),
+            )
         )
     return _model_dict(svc, _model_row(svc, key))
 
@@ -529,7 +541,14 @@ def approval(key: Key, body: DecisionBody, caller: CallerDep, svc: ServicesDep) 
             )
             raise
         deployment_id = dep.id
-    svc.engine.complete_task(task.id, {"approved": body.approve}, actor=caller.id)
+
+    def complete() -> None:
+        svc.engine.complete_task(task.id, {"approved": body.approve}, actor=caller.id)
+
+    if body.approve:
+        later_step(complete)  # (the new version is deployed)
+    else:
+        complete()
 
     def decided(c: Connection) -> None:
         values: dict[str, Any] = {"updated_at": _now()}
@@ -560,5 +579,5 @@ def approval(key: Key, body: DecisionBody, caller: CallerDep, svc: ServicesDep) 
                 comment=f"deployment {deployment_id}",
             )
 
-    in_connection(svc.db, decided)
+    later_step(lambda: in_connection(svc.db, decided))  # (the task is completed)
     return _model_dict(svc, _model_row(svc, key))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table, func, select
 
+from liucheng.errors import LiuchengError
 from liucheng.store import schema
 from liucheng.store._retry import in_connection
 
@@ -14,6 +16,8 @@ if TYPE_CHECKING:
     from ._core import Services
 
 __all__ = ["Metrics"]
+
+log = logging.getLogger("liucheng.api")
 
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -97,25 +101,35 @@ class Metrics:
                 count(schema.external_task),
             ]
 
-        (started, ended, live, tasks, unassigned, incidents, jobs, failed_jobs, external) = (
-            in_connection(svc.db, counts)
-        )
-        metric("liucheng_process_instances_started_total", "counter", "Instances started")
-        lines.append(f"liucheng_process_instances_started_total {started}")
-        metric("liucheng_process_instances_ended_total", "counter", "Instances ended")
-        lines.append(f"liucheng_process_instances_ended_total {ended}")
-        metric("liucheng_process_instances_active", "gauge", "Live instances")
-        lines.append(f"liucheng_process_instances_active {live}")
-        metric("liucheng_tasks_open", "gauge", "Open user tasks (task backlog)")
-        lines.append(f'liucheng_tasks_open{{assigned="true"}} {tasks - unassigned}')
-        lines.append(f'liucheng_tasks_open{{assigned="false"}} {unassigned}')
-        metric("liucheng_incidents_open", "gauge", "Open incidents")
-        lines.append(f"liucheng_incidents_open {incidents}")
-        metric("liucheng_jobs", "gauge", "Jobs waiting (timers, async continuations)")
-        lines.append(f'liucheng_jobs{{state="waiting"}} {jobs - failed_jobs}')
-        lines.append(f'liucheng_jobs{{state="failed"}} {failed_jobs}')
-        metric("liucheng_external_tasks_open", "gauge", "Open external tasks")
-        lines.append(f"liucheng_external_tasks_open {external}")
+        try:
+            figures = in_connection(svc.db, counts)
+        except LiuchengError as exc:
+            # The database is away: the scrape still answers with this process's own figures
+            # (a failed scrape would lose them exactly when they matter) and says so.
+            log.warning("metrics without database figures: %s", exc.code)
+            figures = None
+        metric("liucheng_database_up", "gauge", "Whether the database answered this scrape")
+        lines.append(f"liucheng_database_up {0 if figures is None else 1}")
+        if figures is not None:
+            (started, ended, live, tasks, unassigned, incidents, jobs, failed_jobs, external) = (
+                figures
+            )
+            metric("liucheng_process_instances_started_total", "counter", "Instances started")
+            lines.append(f"liucheng_process_instances_started_total {started}")
+            metric("liucheng_process_instances_ended_total", "counter", "Instances ended")
+            lines.append(f"liucheng_process_instances_ended_total {ended}")
+            metric("liucheng_process_instances_active", "gauge", "Live instances")
+            lines.append(f"liucheng_process_instances_active {live}")
+            metric("liucheng_tasks_open", "gauge", "Open user tasks (task backlog)")
+            lines.append(f'liucheng_tasks_open{{assigned="true"}} {tasks - unassigned}')
+            lines.append(f'liucheng_tasks_open{{assigned="false"}} {unassigned}')
+            metric("liucheng_incidents_open", "gauge", "Open incidents")
+            lines.append(f"liucheng_incidents_open {incidents}")
+            metric("liucheng_jobs", "gauge", "Jobs waiting (timers, async continuations)")
+            lines.append(f'liucheng_jobs{{state="waiting"}} {jobs - failed_jobs}')
+            lines.append(f'liucheng_jobs{{state="failed"}} {failed_jobs}')
+            metric("liucheng_external_tasks_open", "gauge", "Open external tasks")
+            lines.append(f"liucheng_external_tasks_open {external}")
         executor = svc.executor
         if executor is not None:
             st = executor.stats

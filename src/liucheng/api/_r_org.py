@@ -25,6 +25,7 @@ from liucheng.org import (
     organisation_document,
     organisation_from_dict,
 )
+from liucheng.store._retry import lost_connection
 
 from ._core import Caller, Services
 from ._http import CallerDep, PagingDep, ServicesDep, page_of
@@ -95,7 +96,7 @@ def _store(request: Request, run: Callable[[int | None], OrgRevision]) -> OrgRev
     try:
         return run(expected)
     except ConcurrencyError as exc:
-        if expected is not None:
+        if expected is not None and not lost_connection(exc):
             # the request's precondition failed (RFC 9110 13.1.1); without If-Match a
             # conflict on every attempt stays 409
             setattr(exc, "http_status", 412)  # noqa: B010 - the error class has no such field

@@ -53,5 +53,26 @@ def main() -> None:
             typer.echo(f"error: {exc}", err=True)
         code = getattr(exc, "exit_code", 2)
         sys.exit(code if isinstance(code, int) else 2)
+    except Exception as exc:  # last: the parser's own exceptions are handled above
+        error = _database_error(exc)
+        if error is None:
+            raise
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(2)
     # With standalone_mode=False, click returns a command's exit code instead of exiting.
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _database_error(exc: Exception) -> LiuchengError | None:
+    """The store's error for a SQLAlchemy database error (``None`` for anything else).
+
+    A database that does not answer when a command opens the store, or a connection lost where
+    no store transaction saw it (so possibly after a COMMIT), is reported like our own errors.
+    """
+    if "sqlalchemy.exc" not in sys.modules:
+        return None  # (no database was used: the CLI does not import SQLAlchemy for nothing)
+    from sqlalchemy.exc import DBAPIError
+
+    from liucheng.store._retry import store_error
+
+    return store_error(exc, committing=True) if isinstance(exc, DBAPIError) else None

@@ -189,7 +189,11 @@ class JobExecutor:
 
     # ------------------------------------------------------------------ the loop
     def _sleep_time(self) -> float:
-        due = next_due_at(self.store)
+        try:
+            due = next_due_at(self.store)
+        except LiuchengError as exc:  # the database is away: poll again soon, keep the loop
+            log.warning("next due time unknown: %s", exc)
+            return min(self.poll_interval, 1.0)
         if due is None:
             return self.poll_interval
         wait = (due - self.engine.clock.now()).total_seconds()
