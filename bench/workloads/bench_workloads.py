@@ -18,6 +18,7 @@ Usage: python bench/workloads/bench_workloads.py [--seconds 8] [--skip-postgres]
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import json
 import os
@@ -166,6 +167,21 @@ def _liucheng_store(kind: str, tmp: Path) -> tuple[SqlStore, Callable[[], int], 
     return store, pg_size, drop
 
 
+def _stored_per_1000(
+    name: str, kind: str, start: Callable[[], object], size: Callable[[], int]
+) -> None:
+    """Emit the stored bytes 1,000 more live waiting W2 instances take."""
+    before = size()
+    for _ in range(1000):
+        start()
+    emit(
+        bench="workloads.memory",
+        engine=name,
+        store=kind,
+        stored_bytes_per_1000_live=size() - before,
+    )
+
+
 def bench_liucheng(kind: str, seconds: float, tmp: Path, clients: int = 1) -> None:
     store, size, close = _liucheng_store(kind, tmp)
     try:
@@ -205,15 +221,7 @@ def bench_liucheng(kind: str, seconds: float, tmp: Path, clients: int = 1) -> No
                 tasks_per_s=round(tasks / elapsed, 1) if tasks else None,
                 cpu_ms_per_instance=_cpu_ms(count),
             )
-        before = size()
-        for _ in range(1000):
-            engine.start_process("W2_service_desk")
-        emit(
-            bench="workloads.memory",
-            engine="liucheng",
-            store=kind,
-            stored_bytes_per_1000_live=size() - before,
-        )
+        _stored_per_1000("liucheng", kind, lambda: engine.start_process("W2_service_desk"), size)
     finally:
         close()
 
@@ -328,53 +336,121 @@ class SpiffServer:
         return self.path.stat().st_size
 
 
-def bench_spiff(kind: str, seconds: float, tmp: Path, clients: int = 1) -> None:
+def bench_spiff_clients(kind: str, seconds: float, tmp: Path, clients: int) -> None:
+    """SpiffWorkflow's workloads from ``clients`` threads, one connection each."""
     path = tmp / f"spiff-{uuid.uuid4().hex[:6]}.db"
     sync = "FULL" if kind.endswith("full") else "NORMAL"
-    server = SpiffServer(path, sync)
-    if clients > 1:
-        for workload in WORKLOADS:
-
-            def runner(_k: int, w: str = workload) -> Callable[[int], int]:
-                own = SpiffServer(path, sync)  # one connection per client thread
-                return lambda i: own.instance(w, i)
-
-            count, tasks, elapsed = _timed_clients(runner, clients, seconds)
-            emit(
-                bench="workloads",
-                engine="spiffworkflow",
-                store=kind,
-                clients=clients,
-                workload=workload,
-                instances=count,
-                instances_per_s=round(count / elapsed, 1),
-                tasks_per_s=round(tasks / elapsed, 1) if tasks else None,
-            )
-        return
+    SpiffServer(path, sync)  # creates the table before the threads race to
     for workload in WORKLOADS:
-        _timed(lambda i, w=workload: server.instance(w, i), 1.0, 5)
-        count, tasks, elapsed = _timed(
-            lambda i, w=workload: server.instance(w, i), seconds, 1_000_000
-        )
+
+        def runner(_k: int, w: str = workload) -> Callable[[int], int]:
+            own = SpiffServer(path, sync)  # one connection per client thread
+            return lambda i: own.instance(w, i)
+
+        count, tasks, elapsed = _timed_clients(runner, clients, seconds)
         emit(
             bench="workloads",
             engine="spiffworkflow",
             store=kind,
+            clients=clients,
             workload=workload,
             instances=count,
             instances_per_s=round(count / elapsed, 1),
             tasks_per_s=round(tasks / elapsed, 1) if tasks else None,
-            cpu_ms_per_instance=_cpu_ms(count),
         )
-    before = server.size()
-    for _ in range(1000):
-        server.start("W2_service_desk")
-    emit(
-        bench="workloads.memory",
-        engine="spiffworkflow",
-        store=kind,
-        stored_bytes_per_1000_live=server.size() - before,
-    )
+
+
+def commit_floor_ms(tmp: Path, synchronous: str, commits: int = 300) -> float:
+    """Wall milliseconds of one bare one-row SQLite commit under ``synchronous`` (WAL, the same
+    PRAGMAs), in this run's directory: the floor any persisted engine pays per wait state.
+    Under FULL it is an fsync, which bounds the attainable ratio between two engines that both
+    commit after every wait: (their time) / (our commits × floor), however fast our code is."""
+    path = tmp / f"floor-{uuid.uuid4().hex[:6]}.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute(f"PRAGMA synchronous={synchronous}")
+    db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    start = time.perf_counter()
+    for _ in range(commits):
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO t (v) VALUES (?)", ("x" * 200,))
+        db.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    db.close()
+    return round(elapsed * 1000 / commits, 4)
+
+
+class _Tally:
+    """Instances, tasks, wall and CPU seconds summed over the rounds of an interleaved run."""
+
+    def __init__(self) -> None:
+        self.count = self.tasks = 0
+        self.elapsed = self.cpu = 0.0
+
+    def run(self, run_one: Callable[[int], int], seconds: float) -> None:
+        offset = self.count
+        count, tasks, elapsed = _timed(lambda i: run_one(offset + i), seconds, 1_000_000)
+        self.count += count
+        self.tasks += tasks
+        self.elapsed += elapsed
+        self.cpu += _CPU[0]
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "instances": self.count,
+            "instances_per_s": round(self.count / self.elapsed, 1),
+            "tasks_per_s": round(self.tasks / self.elapsed, 1) if self.tasks else None,
+            "cpu_ms_per_instance": round(self.cpu * 1000 / self.count, 3) if self.count else None,
+        }
+
+
+def bench_side_by_side(kind: str, seconds: float, tmp: Path, rounds: int = 6) -> None:
+    """Both engines on one SQLite setting, interleaved: per workload, ``rounds`` alternating
+    slices of ``seconds / rounds`` each (the first engine alternates too). This VM's CPU speed
+    drifts by up to a third within minutes; run back to back, each engine would get its own
+    speed and the ratio would swing with it. Interleaved, both see the same machine."""
+    store, size, close = _liucheng_store(kind, tmp)
+    path = tmp / f"spiff-{uuid.uuid4().hex[:6]}.db"
+    sync = "FULL" if kind.endswith("full") else "NORMAL"
+    server = SpiffServer(path, sync)
+    commits = {"W1_straight_through": 1, "W2_service_desk": 6, "W3_parallel_fanout": 1}
+    try:
+        engine = Engine(store)
+        for workload in WORKLOADS:
+            engine.deploy(FEEL / f"{workload}.bpmn")
+        for workload in WORKLOADS:
+            floor = commit_floor_ms(tmp, sync)
+            ours = functools.partial(_liucheng_instance, engine, workload)
+            theirs = functools.partial(server.instance, workload)
+            _timed(ours, 1.0, 20)  # warm-up
+            _timed(theirs, 1.0, 5)
+            tally = {"liucheng": _Tally(), "spiffworkflow": _Tally()}
+            runs = {"liucheng": ours, "spiffworkflow": theirs}
+            for r in range(rounds):
+                order = (
+                    ("liucheng", "spiffworkflow") if r % 2 == 0 else ("spiffworkflow", "liucheng")
+                )
+                for name in order:
+                    tally[name].run(runs[name], seconds / rounds)
+            for name, t in tally.items():
+                emit(bench="workloads", engine=name, store=kind, workload=workload, **t.figures())
+            a, b = tally["liucheng"].figures(), tally["spiffworkflow"].figures()
+            emit(
+                bench="workloads.ratio",
+                store=kind,
+                workload=workload,
+                throughput_ratio=round(a["instances_per_s"] / b["instances_per_s"], 2),
+                cpu_ratio=round(b["cpu_ms_per_instance"] / a["cpu_ms_per_instance"], 2),
+                commit_floor_ms=floor,
+                # what a zero-cost engine committing as often as we must would reach
+                ratio_ceiling=round(1000 / b["instances_per_s"] / (commits[workload] * floor), 1),
+            )
+        _stored_per_1000("liucheng", kind, lambda: engine.start_process("W2_service_desk"), size)
+        _stored_per_1000(
+            "spiffworkflow", kind, lambda: server.start("W2_service_desk"), server.size
+        )
+    finally:
+        close()
 
 
 def spiff_heap_per_1000() -> int:
@@ -413,13 +489,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         for kind in kinds:
-            bench_liucheng(kind, args.seconds, tmp)
             if not args.skip_spiff and kind.startswith("sqlite"):
-                bench_spiff(kind, args.seconds, tmp)
+                bench_side_by_side(kind, args.seconds, tmp)
+            else:
+                bench_liucheng(kind, args.seconds, tmp)
             if args.clients > 1 and kind.startswith("sqlite"):
                 bench_liucheng(kind, args.seconds, tmp, args.clients)
                 if not args.skip_spiff:
-                    bench_spiff(kind, args.seconds, tmp, args.clients)
+                    bench_spiff_clients(kind, args.seconds, tmp, args.clients)
     emit(
         bench="workloads.memory",
         engine="liucheng",

@@ -22,7 +22,7 @@ SCENARIOS = find_scenarios(HERE)
 
 def test_there_are_scenarios_in_every_family() -> None:
     families = {p.relative_to(HERE).parts[0] for p in SCENARIOS}
-    assert len(SCENARIOS) >= 60
+    assert len(SCENARIOS) >= 480
     assert {"gateway", "complex", "loop", "adhoc", "message", "error", "compensation"} <= families
     assert {"event-subprocess", "async", "io", "transaction"} <= families
 

@@ -102,7 +102,9 @@ class ActivityWorkMixin(UserTaskBehaviour):
         node = ei.node
         assert node is not None
         if node.result_var:
-            self.set_var(st, ei, node.result_var, result)
+            # Zeebe: with output mappings the result stays local, for the mappings only
+            setter = self.set_local if node.local_out else self.set_var
+            setter(st, ei, node.result_var, result)
         elif isinstance(result, dict):
             for k, v in result.items():
                 self.set_var(st, ei, str(k), v)

@@ -82,6 +82,8 @@ class EngineBase:
         self.slas: list[Any] = []
         #: Form schemas registered in code: form key -> schema (form-js or JSON Schema).
         self.forms: dict[str, Any] = {}
+        #: What one-statement queries open transactions on (see ``QueriesMixin._query``).
+        self._statements: Any = None
 
     @property
     def organisation(self) -> Any:

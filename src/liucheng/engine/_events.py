@@ -4,9 +4,10 @@ of :class:`~._exec.Executor`; termination, call activities and compensation are 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from liucheng.errors import EngineError
+from liucheng.errors import EngineError, LiuchengError
 
 from ._graph import Node
 from ._lifecycle import LifecycleMixin
@@ -62,7 +63,22 @@ class EventsMixin(LifecycleMixin):
             key = None
             if node.corr_key is not None:
                 kv = node.corr_key.value(ctx)
-                key = None if kv is None else str(kv)
+                if isinstance(kv, bool) or not isinstance(kv, str | int | float | Decimal):
+                    # Zeebe: a correlation key must be a string or a number; otherwise the
+                    # element gets an incident and nothing is subscribed
+                    self.incident(
+                        st,
+                        owner,
+                        "execute",
+                        EngineError(
+                            f"correlation key of '{node.id}' is {kv!r}, not a string or number",
+                            code="engine.message.correlation_key",
+                            element_id=node.id,
+                            hint="set the variable the zeebe:subscription correlationKey reads",
+                        ),
+                    )
+                    return
+                key = str(kv)
             sid = self.new_id(st)
             self.cs.upsert(
                 "subscription",
@@ -196,8 +212,10 @@ class EventsMixin(LifecycleMixin):
             self.trigger_esp(st, owner, node, payload)
         elif owner.node is node:
             if payload:
+                # Zeebe: with output mappings the message variables stay local to the catch
+                setter = self.set_local if node.local_out else self.set_var
                 for k, v in payload.items():
-                    self.set_var(st, owner, k, v)
+                    setter(st, owner, k, v)
             if node.kind == "icatch":
                 self.drop_sub(owner, node.id, None)
             self.complete(st, owner)
@@ -208,8 +226,9 @@ class EventsMixin(LifecycleMixin):
             catch = st.new_ei(node, scope)
             self.hist("activity_start", st, node, catch)
             if payload:
+                setter = self.set_local if node.local_out else self.set_var
                 for k, v in payload.items():
-                    self.set_var(st, catch, k, v)
+                    setter(st, catch, k, v)
             self.complete(st, catch)
 
     def trigger_boundary(
@@ -223,8 +242,9 @@ class EventsMixin(LifecycleMixin):
         b = st.new_ei(node, scope)
         self.hist("activity_start", st, node, b)
         if payload:
+            setter = self.set_local if node.local_out else self.set_var
             for k, v in payload.items():
-                self.set_var(st, b, k, v)
+                setter(st, b, k, v)
         self.complete(st, b)
 
     def trigger_esp(
@@ -243,8 +263,9 @@ class EventsMixin(LifecycleMixin):
         first = st.new_ei(start, e)
         self.hist("activity_start", st, start, first)
         if payload:
+            setter = self.set_local if start.local_out else self.set_var
             for name, value in payload.items():
-                self.set_var(st, first, name, value)
+                setter(st, first, name, value)
         self.complete(st, first)
 
     def close_esp_triggers(self, st: InstanceState, scope: EI) -> None:
@@ -334,7 +355,14 @@ class EventsMixin(LifecycleMixin):
                     self.terminate(st, k)
             self.complete(st, ei)
         elif ev == "error":
-            self.throw_error(st, ei, node.event_code, None)
+            message = None
+            if node.error_message is not None:
+                try:
+                    message = node.error_message.value(self.context(ei))
+                except LiuchengError as exc:
+                    self.incident(st, ei, "execute", exc)
+                    return
+            self.throw_error(st, ei, node.event_code, None, message)
         elif ev == "escalation":
             if self.throw_escalation(st, ei, node.event_code):
                 self.complete(st, ei)

@@ -10,6 +10,7 @@ incidents in :mod:`._activity_work`, multi-instance in :mod:`._multi` (mixins of
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from liucheng.errors import EngineError, LiuchengError
@@ -27,7 +28,8 @@ from ._special import (
     loop_again,
     loop_first,
 )
-from ._state import ACT, ASYNC_A, ASYNC_B, EI, GONE, JOIN, WAIT, InstanceState
+from ._state import ACT, ASYNC_A, ASYNC_B, EI, GONE, JOIN, WAIT, InstanceState, ei_text
+from .ports import HistoryEvent
 
 __all__ = ["Executor"]
 
@@ -69,6 +71,11 @@ class Executor(MultiInstanceMixin):
         graph = st.graph
         starts = [start_node] if start_node is not None else graph.starts[:1]
         if not starts:
+            # Camunda 7 (BpmnParse.selectInitial): a timer start event is initial like a none
+            # start event, and a process with a single start event starts there by hand too
+            evs = graph.message_starts + graph.signal_starts
+            starts = graph.timer_starts[:1] or (evs if len(evs) == 1 else [])
+        if not starts:
             raise EngineError(
                 f"process '{graph.key}' has no none start event",
                 code="engine.start.none",
@@ -103,6 +110,9 @@ class Executor(MultiInstanceMixin):
             return
         node = ei.node
         assert node is not None
+        if node.plain and ei.data is None and not ei.mib:
+            self.run_plain(st, ei, node)
+            return
         mi = node.mi
         before = node.async_before if mi is None or ei.mib else mi.async_before
         if before:
@@ -167,6 +177,100 @@ class Executor(MultiInstanceMixin):
             ei.state = WAIT
         else:  # pragma: no cover - every compiled kind is handled above
             self.complete(st, ei)
+
+    def run_plain(self, st: InstanceState, ei: EI, node: Node) -> None:
+        """Run ``ei`` of a plain node (``Node.plain``) from activation to leaving in one step.
+
+        The same effects, in the same order, as :meth:`execute`, :meth:`complete`,
+        :meth:`after`, :meth:`leave` and :meth:`end_ei` for such a node: a plain node has no
+        ``asyncBefore``/``asyncAfter``, mappings, boundary events, loop or compensation, so
+        only their common steps remain (tests/engine/test_plain_path.py compares the two
+        paths). An inner instance of a plain multi-instance activity ends by
+        :meth:`mi_inner_done` as after :meth:`after`.
+        """
+        ei.state = ACT
+        history = self.history
+        if history:
+            eid = ei_text(ei.id)
+            self.hseq += 1
+            self.cs.history.append(
+                HistoryEvent(
+                    "activity_start",
+                    self.now,
+                    st.id,
+                    st.definition_id,
+                    node.id,
+                    node.type,
+                    eid,
+                    None,
+                    None,
+                    self.hseq,
+                )
+            )
+        script = node.script
+        if script is not None and node.kind == "script":
+            try:
+                result = script.value(self.context(ei))
+            except LiuchengError as exc:
+                self.incident(st, ei, "execute", exc)
+                return
+            self.store_result(st, ei, result)
+            if ei.data is not None or ei.state != ACT:  # pragma: no cover - never set by these
+                self.complete(st, ei)
+                return
+        if node.mi is not None:
+            # an inner instance: complete() and after() have nothing to do but this
+            if ei.is_inner:
+                self.mi_inner_done(st, ei)
+            else:  # pragma: no cover - activate() sends only inner instances here
+                self.leave(st, ei)
+            return
+        scope = ei.parent
+        assert scope is not None
+        flows: Sequence[Flow] | None = node.fixed_flows
+        if flows is None:
+            flows = self.select_flows(st, ei, node)
+        if history:
+            self.hseq += 1
+            self.cs.history.append(
+                HistoryEvent(
+                    "activity_end",
+                    self.now,
+                    st.id,
+                    st.definition_id,
+                    node.id,
+                    node.type,
+                    eid,
+                    None,
+                    _DONE,
+                    self.hseq,
+                )
+            )
+        st.remove(ei)
+        sn = scope.node
+        if sn is not None and sn.adhoc is not None and adhoc_child_done(self, st, scope):
+            return
+        fired = (
+            st.graph.has_conditionals
+            and st.id in self.var_changed
+            and self.check_conditions_now(st)
+        )
+        if flows:
+            queue = self.queue
+            activate = self.activate
+            for f in flows:
+                target = f.target
+                if target.is_join:
+                    self.enter(st, scope, target, f.id)
+                    continue
+                nxt = st.new_ei(target, scope)
+                if target.mi is not None:
+                    nxt.mib = True
+                queue.append((activate, (st, nxt)))
+        elif fired:
+            self.push(self.scope_check, st, scope)
+        else:
+            self.scope_check(st, scope)
 
     def complete(self, st: InstanceState, ei: EI) -> None:
         """``ei``'s behaviour is done: output mappings, ``asyncAfter``, then leave."""

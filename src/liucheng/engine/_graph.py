@@ -100,10 +100,14 @@ class MiSpec:
         "output_collection",
         "output_element",
         "sequential",
+        "zeebe",
     )
 
     def __init__(self) -> None:
         self.sequential = False
+        #: Zeebe dialect (``zeebe:loopCharacteristics``): 1-based ``loopCounter`` and the
+        #: BPMN ``numberOf…Instances`` names in the completion condition.
+        self.zeebe = False
         self.cardinality: Expr | None = None
         self.collection: Expr | None = None
         self.element_var: str | None = None
@@ -142,12 +146,14 @@ class Node:
         "corr_key",
         "decision",
         "default",
+        "error_message",
         "error_msg_var",
         "esp",
         "ev",
         "event_code",
         "event_name",
         "exclusive",
+        "fixed_flows",
         "handler",
         "id",
         "incoming",
@@ -167,6 +173,7 @@ class Node:
         "outgoing",
         "outputs",
         "parent",
+        "plain",
         "result_var",
         "retries",
         "retry",
@@ -242,10 +249,17 @@ class Node:
         self.comp_handler: Node | None = None
         self.comp_scope = False
         self.is_join = False
+        #: Set by :func:`compile_process`: whether an element instance of this node runs from
+        #: activation to leaving with none of the general hooks (see :func:`_is_plain`), and the
+        #: flows it always takes (``None``: chosen per instance by their conditions).
+        self.plain = False
+        self.fixed_flows: tuple[Flow, ...] | None = None
         self.retries: int | None = None
         #: ``camunda:failedJobRetryTimeCycle``: tries and waits of this element's failing jobs.
         self.retry: RetryPolicy | None = None
         self.error_msg_var: str | None = None
+        #: ``camunda:errorMessage`` of the error an error end event throws (may be FEEL).
+        self.error_message: Expr | None = None
         self.task_opts: dict[str, Expr] = {}
         #: Name (else id) of the innermost lane naming this node.
         self.lane: str | None = None
@@ -385,7 +399,56 @@ def compile_process(process: m.Process, roots: dict[str, Any], *, file: str | No
             g.has_conditionals = True
         if node.kind in ("or", "complex") and len(node.incoming) > 1:
             g.has_or_joins = True
+    for node in g.nodes.values():
+        node.plain = _is_plain(node)
+        node.fixed_flows = _fixed_flows(node)
     return g
+
+
+def _is_plain(node: Node) -> bool:
+    """Whether ``node`` runs straight through: no asyncBefore/After, mappings, boundary events,
+    loop, compensation, join; a pass-through element or a FEEL script task (for a multi-instance
+    activity: its inner instances).
+
+    The executor runs such a node's activation, behaviour and leaving in one step
+    (``Executor.run_plain``) with the same effects as the general chain.
+    """
+    k = node.kind
+    if k == "script":
+        ok = node.handler is None
+    elif k in ("start", "end", "ithrow"):
+        ok = node.ev == "none"
+    else:
+        ok = k in ("task", "xor", "and", "or")
+    mi = node.mi
+    if mi is None:
+        ok = ok and not node.async_before and not node.async_after and not node.comp_scope
+    else:
+        # the inner instances of a multi-instance activity (its body takes the general way)
+        ok = ok and k in ("script", "task") and not mi.async_before and not mi.async_after
+    return (
+        ok
+        and not node.is_join
+        and node.loop_condition is None
+        and not node.inputs
+        and not node.outputs
+        and not node.boundaries
+        and node.comp_handler is None
+        and not node.is_for_comp
+        and node.adhoc is None
+    )
+
+
+def _fixed_flows(node: Node) -> tuple[Flow, ...] | None:
+    """The flows ``Executor.select_flows`` always takes from ``node`` (``None``: it decides)."""
+    out = node.outgoing
+    if not out:
+        return ()
+    if node.kind == "and":
+        return tuple(out)
+    if len(out) == 1 and out[0].condition is None and node.kind != "xor":
+        return (out[0],)
+    return None
 
 
 def _compile_container(g: Graph, ctx: _Ctx, container: Any, parent: Node | None) -> None:
@@ -561,6 +624,8 @@ def _compile_event(node: Node, ctx: _Ctx, el: Any) -> None:
             node.event_code = d.error_ref
         node.result_var = d.attr(CAMUNDA, "errorCodeVariable")
         node.error_msg_var = d.attr(CAMUNDA, "errorMessageVariable")
+        if err is not None and hasattr(err, "attr"):
+            node.error_message = maybe_feel(err.attr(CAMUNDA, "errorMessage"), node.id)
     elif isinstance(d, m.EscalationEventDefinition):
         esc = _root_name(ctx, d.escalation_ref)
         node.event_code = (
@@ -697,6 +762,7 @@ def _compile_activity(node: Node, ctx: _Ctx, el: Any) -> None:
         mi.async_before = _bool(lc.attr(CAMUNDA, "asyncBefore"))
         mi.async_after = _bool(lc.attr(CAMUNDA, "asyncAfter"))
         if zloop is not None:
+            mi.zeebe = True
             mi.collection = feel(zloop.get("inputCollection"), node.id) or mi.collection
             mi.element_var = zloop.get("inputElement") or mi.element_var
             mi.output_collection = zloop.get("outputCollection") or mi.output_collection
@@ -769,7 +835,10 @@ def _compile_activity(node: Node, ctx: _Ctx, el: Any) -> None:
                 node.call_out.append(("all", "", None))
             # Zeebe: output mappings of the call activity read the child's variables
             node.call_out.append(("child", "", None))
-            node.call_in.append(("all", "", None))
+            # propagateAllParentVariables="false" (Zeebe 8.4+): only the input mappings
+            # (the call activity's locals) reach the child
+            scope = "local" if zc.get("propagateAllParentVariables") == "false" else ""
+            node.call_in.append(("all", scope, None))
         else:
             node.called = maybe_feel(el.called_element, node.id)
             node.call_bind = call_binding(el, ctx.file)

@@ -206,7 +206,9 @@ class LifecycleMixin(Run):
             self.incident(st, ei, "execute", exc)
             return
         if node.result_var:  # without one the result is dropped (Camunda 7)
-            self.set_var(st, ei, node.result_var, result)
+            # Zeebe: with output mappings the result stays local, for the mappings only
+            setter = self.set_local if node.local_out else self.set_var
+            setter(st, ei, node.result_var, result)
         if rows is not None and node.outputs:
             if ei.vars is None:
                 ei.vars = {}

@@ -5,6 +5,7 @@ A mixin of :class:`~._exec.Executor`, between it and :class:`~._activity_work.Ac
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from liucheng.errors import EngineError, LiuchengError
@@ -13,6 +14,11 @@ from ._activity_work import ActivityWorkMixin
 from ._state import ASYNC_A, EI, GONE, WAIT, InstanceState
 
 __all__ = ["MultiInstanceMixin"]
+
+# sys.getrefcount of a list held by one dict entry and one local variable (plus the call's
+# argument); without refcounts (not CPython) every list counts as shared.
+_getrefcount = getattr(sys, "getrefcount", lambda obj: 1 << 30)
+_SOLE = 3
 
 
 class MultiInstanceMixin(ActivityWorkMixin):
@@ -31,8 +37,8 @@ class MultiInstanceMixin(ActivityWorkMixin):
             items: list[Any] | None = None
             if mi.collection is not None:
                 coll = mi.collection.value(ctx)
-                if coll is None:
-                    coll = []
+                # a missing (null) collection is an error, not an empty list (Camunda 7
+                # raises, Zeebe opens an incident)
                 if not isinstance(coll, list):
                     raise EngineError(
                         f"multi-instance collection of '{node.id}' is not a list: {coll!r}",
@@ -83,7 +89,8 @@ class MultiInstanceMixin(ActivityWorkMixin):
         assert node.mi is not None
         assert body.data is not None
         inner = st.new_ei(node, body)
-        inner.vars = {"loopCounter": i}
+        # Zeebe counts the n-th instance from 1 (BPMN 2.0 13.3.7), Camunda 7 from 0
+        inner.vars = {"loopCounter": i + 1 if node.mi.zeebe else i}
         items = body.data.get("items")
         if items is not None and node.mi.element_var:
             inner.vars[node.mi.element_var] = items[i]
@@ -100,20 +107,33 @@ class MultiInstanceMixin(ActivityWorkMixin):
         bvars = body.vars
         assert bvars is not None
         assert body.data is not None
-        ctx = self.context(inner)
         if mi.output_collection:
-            value = mi.output_element.value(ctx) if mi.output_element is not None else None
-            coll = list(bvars.get(mi.output_collection) or [])
-            idx = (inner.vars or {}).get("loopCounter", 0)
+            out = mi.output_element
+            # (no context kept in a local: it would hold the collection too, see below)
+            value = out.value(self.context(inner)) if out is not None else None
+            coll = bvars.get(mi.output_collection)
+            if type(coll) is not list or _getrefcount(coll) > _SOLE:
+                # a fresh list unless this one is referenced by the body's variables alone
+                # (then changing it in place is the same, and n inner instances cost O(n), not
+                # O(n^2)); a list shared with a cached document or any value is never changed
+                coll = list(coll or [])
+            idx = (inner.vars or {}).get("loopCounter", 0) - (1 if mi.zeebe else 0)
             if isinstance(idx, int) and 0 <= idx < len(coll):
                 coll[idx] = value
             bvars[mi.output_collection] = coll
         bvars["nrOfCompletedInstances"] = bvars.get("nrOfCompletedInstances", 0) + 1
         bvars["nrOfActiveInstances"] = max(bvars.get("nrOfActiveInstances", 1) - 1, 0)
-        loop = (inner.vars or {}).get("loopCounter", 0)
+        loop = (inner.vars or {}).get("loopCounter", 0) - (1 if mi.zeebe else 0)
         done = False
         if mi.completion is not None:
-            done = mi.completion.evaluate(self.context(inner)) is True
+            cctx = self.context(inner)
+            if mi.zeebe:  # Zeebe's names of the body's counters
+                cctx = dict(cctx)
+                cctx["numberOfInstances"] = bvars.get("nrOfInstances", 0)
+                cctx["numberOfCompletedInstances"] = bvars.get("nrOfCompletedInstances", 0)
+                cctx["numberOfActiveInstances"] = bvars.get("nrOfActiveInstances", 0)
+                cctx["numberOfTerminatedInstances"] = 0
+            done = mi.completion.evaluate(cctx) is True
         self.end_ei(st, inner, completed=True)
         if done:
             for k in list(body.kids):

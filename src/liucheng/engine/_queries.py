@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 from liucheng.errors import (
@@ -33,6 +34,15 @@ __all__ = ["QueriesMixin"]
 T = TypeVar("T")
 
 
+class _Statements:
+    """A store's ``statement_transaction`` where :func:`in_transaction` asks for a store."""
+
+    __slots__ = ("transaction",)
+
+    def __init__(self, begin: Callable[[], AbstractContextManager[Transaction]]) -> None:
+        self.transaction = begin
+
+
 class QueriesMixin(EngineBase):
     """Read-only queries (part of :class:`Engine`)."""
 
@@ -44,20 +54,29 @@ class QueriesMixin(EngineBase):
         # pooled connection dead runs again.
         return in_transaction(self.store, fn, read=True)
 
+    def _query(self, fn: Callable[[Transaction], T]) -> T:
+        # ``fn`` reads with one statement, a snapshot by itself: a store may run it without a
+        # transaction (the SQL store's statement_transaction: no BEGIN and COMMIT).
+        statements = self._statements
+        if statements is None:
+            begin = getattr(self.store, "statement_transaction", None)
+            statements = self._statements = _Statements(begin) if begin else self.store
+        return in_transaction(statements, fn, read=True)
+
     def definitions(self, key: str | None = None) -> list[DefinitionRecord]:
         """Deployed definition versions (optionally of one key)."""
-        return self._read(lambda tx: tx.list_definitions(key))
+        return self._query(lambda tx: tx.list_definitions(key))
 
     def instances(self, *, page: Page | None = None, **filters: Any) -> list[InstanceRecord]:
         """Live process instances.
 
         Filters: ``key``, ``definition_id``, ``business_key``, ``parent_id``, ``root_id``.
         """
-        return self._read(lambda tx: tx.find_instances(page=page, **filters))
+        return self._query(lambda tx: tx.find_instances(page=page, **filters))
 
     def get_instance(self, instance_id: str) -> InstanceRecord | None:
         """A live process instance, or ``None`` when it does not exist or has ended."""
-        return self._read(lambda tx: tx.get_instance(instance_id))
+        return self._query(lambda tx: tx.get_instance(instance_id))
 
     def is_ended(self, instance_id: str) -> bool:
         """Whether the instance has ended (it is no longer live)."""
@@ -122,30 +141,30 @@ class QueriesMixin(EngineBase):
         self, name: str, value: Any, *, page: Page | None = None
     ) -> list[str]:
         """Ids of live instances whose process-level variable ``name`` equals ``value``."""
-        rows = self._read(
+        rows = self._query(
             lambda tx: tx.find_rows("variable", {"name": name, "value": value}, page=page)
         )
         return [r.instance_id for r in rows]
 
     def tasks(self, *, page: Page | None = None, **filters: Any) -> list[TaskRecord]:
         """Open user tasks (filters: any :class:`TaskRecord` attribute), oldest first."""
-        return self._read(
+        return self._query(
             lambda tx: tx.find_rows("task", filters, page=page, order_by=("created_at", "seq"))
         )
 
     def jobs(self, *, page: Page | None = None, **filters: Any) -> list[JobRecord]:
         """Jobs (filters: any :class:`JobRecord` attribute)."""
-        return self._read(lambda tx: tx.find_rows("job", filters, page=page))
+        return self._query(lambda tx: tx.find_rows("job", filters, page=page))
 
     def incidents(self, *, page: Page | None = None, **filters: Any) -> list[IncidentRecord]:
         """Open incidents (filters: any :class:`IncidentRecord` attribute)."""
-        return self._read(lambda tx: tx.find_rows("incident", filters, page=page))
+        return self._query(lambda tx: tx.find_rows("incident", filters, page=page))
 
     def external_tasks(
         self, *, page: Page | None = None, **filters: Any
     ) -> list[ExternalTaskRecord]:
         """Open external tasks (filters: any :class:`ExternalTaskRecord` attribute)."""
-        return self._read(
+        return self._query(
             lambda tx: tx.find_rows(
                 "external_task", filters, page=page, order_by=("created_at", "seq")
             )
@@ -155,8 +174,8 @@ class QueriesMixin(EngineBase):
         self, *, page: Page | None = None, **filters: Any
     ) -> list[SubscriptionRecord]:
         """Open message/signal subscriptions."""
-        return self._read(lambda tx: tx.find_rows("subscription", filters, page=page))
+        return self._query(lambda tx: tx.find_rows("subscription", filters, page=page))
 
     def history(self, *, page: Page | None = None, **filters: Any) -> list[HistoryEvent]:
         """History events (filters: any :class:`HistoryEvent` attribute), in append order."""
-        return self._read(lambda tx: tx.find_history(filters or None, page=page))
+        return self._query(lambda tx: tx.find_history(filters or None, page=page))

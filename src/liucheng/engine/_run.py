@@ -201,6 +201,9 @@ class Run:
 
     def context(self, ei: EI) -> dict[str, Any]:
         """Every variable visible at ``ei`` (inner scopes shadow outer ones)."""
+        parent = ei.parent
+        if not ei.vars and parent is not None and parent.parent is None and parent.vars:
+            return parent.vars  # a token directly in the process: the process variables
         chain: list[dict[str, Any]] = []
         cur: EI | None = ei
         while cur is not None:
@@ -300,10 +303,14 @@ class Run:
                 self.queue = frame
                 fn(*args)
                 if frame:
-                    while stack and not stack[-1]:
-                        stack.pop()
-                    stack.append(frame)
-                    frame = deque()
+                    if top:
+                        stack.append(frame)
+                        frame = deque()
+                    else:
+                        # the step was its frame's last: its steps take that frame's place, and
+                        # the emptied deque collects the next step's (no allocation per step)
+                        stack[-1] = frame
+                        frame = top
             self.queue = frame
             if not settle():
                 break

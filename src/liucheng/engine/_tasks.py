@@ -55,7 +55,7 @@ class TasksMixin(EngineBase):
 
     def get_task(self, task_id: str) -> TaskRecord | None:
         """An open task by id (``None`` when it does not exist or has ended)."""
-        return self._read(lambda tx: tx.get_row("task", task_id))  # type: ignore[attr-defined,no-any-return]
+        return self._query(lambda tx: tx.get_row("task", task_id))  # type: ignore[attr-defined,no-any-return]
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -214,7 +214,7 @@ class TasksMixin(EngineBase):
 
     def comments(self, task_id: str) -> list[CommentRecord]:
         """The comments of a task (also after it ended), oldest first."""
-        return self._read(  # type: ignore[attr-defined,no-any-return]
+        return self._query(  # type: ignore[attr-defined,no-any-return]
             lambda tx: tx.find_rows("comment", {"task_id": task_id}, order_by=("created_at", "seq"))
         )
 
@@ -264,7 +264,7 @@ class TasksMixin(EngineBase):
 
     def attachments(self, task_id: str) -> list[AttachmentRecord]:
         """The attachments of a task (also after it ended), oldest first."""
-        return self._read(  # type: ignore[attr-defined,no-any-return]
+        return self._query(  # type: ignore[attr-defined,no-any-return]
             lambda tx: tx.find_rows(
                 "attachment", {"task_id": task_id}, order_by=("created_at", "seq")
             )
@@ -430,7 +430,7 @@ class TasksMixin(EngineBase):
             filters["element_id"] = element_id
         if assignee is not None or mine:
             filters["assignee"] = assignee if assignee is not None else user
-        rows: list[TaskRecord] = self._read(  # type: ignore[attr-defined]
+        rows: list[TaskRecord] = self._query(  # type: ignore[attr-defined]
             lambda tx: tx.find_rows("task", filters, order_by=("created_at", "seq"))
         )
         due_limit = _aware(due_before)

@@ -208,10 +208,18 @@ class _Runner:
                 e.trigger(pid, element, arg.get("variables"), index=index)
         elif kind == "message":
             payload = arg.get("variables")
+            # beyond format v1: a Zeebe correlation key, and a ttl that buffers a message
+            # nothing waits for yet (Zeebe's message time to live)
+            key = arg.get("correlation_key")
+            key = None if key is None else str(key)
             if arg.get("all"):  # beyond format v1: Camunda's correlateAll()
-                e.correlate_message_all(arg["name"], variables=payload, instance_id=pid)
+                e.correlate_message_all(arg["name"], key, payload, instance_id=pid)
             else:
-                e.correlate_message(arg["name"], variables=payload, instance_id=pid)
+                ttl = None
+                if arg.get("ttl") is not None:
+                    now = self.clock.now()
+                    ttl = add_duration(now, parse_duration(str(arg["ttl"]))) - now
+                e.correlate_message(arg["name"], key, payload, instance_id=pid, ttl=ttl)
         elif kind == "signal":
             e.broadcast_signal(arg["name"], arg.get("variables"))
         elif kind == "external":

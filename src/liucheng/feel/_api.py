@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from liucheng.feel._builtins import BUILTINS
 from liucheng.feel._compile import Compiled, Compiler, TestFn
 from liucheng.feel._parser import Node, Parser
-from liucheng.feel._runtime import Scope, State
+from liucheng.feel._runtime import MISSING, Scope, State
 from liucheng.feel._types import FeelEvaluationError, FeelSyntaxError, FeelWarning, to_feel
 
 __all__ = [
@@ -134,14 +134,18 @@ class Expression:
         text: The source text.
     """
 
-    __slots__ = ("_fn", "_variants", "source", "text")
+    __slots__ = ("_fn", "_name", "_variants", "source", "text")
 
     def __init__(self, text: str, source: str | None = None) -> None:
         self.text = text
         self.source = source
+        #: The name when the expression is one name only (read without a scope when present)
+        self._name: str | None = None
         p = Parser(text, _KNOWN, source)
         try:
             node = _guard(p.parse_expression_only, text, source)
+            if node[0] == "name" and not p.candidates:
+                self._name = node[2]
             self._fn: Compiled = _guard(
                 lambda: Compiler(text, BUILTINS, source).compile(node), text, source
             )
@@ -186,9 +190,29 @@ class Expression:
     ) -> Any:
         """Evaluate with the names in ``context``; null-per-spec problems go to ``warnings``."""
         ctx = _EMPTY if context is None else context
+        name = self._name
+        if name is not None:
+            # what the compiled name lookup does when the context has the name (raw values
+            # converted); otherwise (a built-in, an unknown name's warning) the general way
+            v = ctx.get(name, MISSING)
+            if v is not MISSING:
+                if v is None or type(v) in _PLAIN:
+                    return v
+                return to_feel(v)
         fn = self._fn if self._variants is None or not ctx else self._select(ctx)
-        state = State(warnings, clock or _default_clock)
-        return _run(fn, Scope(ctx, None, state, True))
+        # _run inlined: one call less per evaluation (the engine's scripts and conditions)
+        try:
+            return fn(Scope(ctx, None, State(warnings, clock or _default_clock), True))
+        except RecursionError:
+            raise FeelEvaluationError(
+                "expression too deeply nested or recursive to evaluate",
+                code="feel.limit.depth",
+                hint="check for unbounded recursion",
+            ) from None
+        except MemoryError:
+            raise FeelEvaluationError(
+                "expression needs too much memory", code="feel.limit.memory"
+            ) from None
 
     def __repr__(self) -> str:
         return f"Expression({self.text!r})"

@@ -13,6 +13,7 @@ from liucheng.feel._parser import Node, contains_input_ref
 from liucheng.feel._paths import get_path, instance_of
 from liucheng.feel._runtime import MISSING, Scope, State, call_function
 from liucheng.feel._types import (
+    DECIMAL_CONTEXT,
     FeelFunction,
     FeelSyntaxError,
     Range,
@@ -36,6 +37,30 @@ TestFn = Callable[[Any, Scope], "bool | None"]
 _D = Decimal
 _PLAIN = (str, bool, Decimal)
 _ONE = Decimal(1)
+
+
+#: Number-and-number arithmetic of :mod:`._ops` (its first branch), for the compiled fast path.
+_DECIMAL_OPS: dict[str, Callable[[Decimal, Decimal], Decimal]] = {
+    "+": DECIMAL_CONTEXT.add,
+    "-": DECIMAL_CONTEXT.subtract,
+    "*": DECIMAL_CONTEXT.multiply,
+}
+
+
+def _may_see(node: Any, keys: set[str]) -> bool:
+    """Whether an AST subtree looks up one of ``keys`` by name or defines a function.
+
+    Conservative: any ``name`` node naming a key counts, wherever it is bound.
+    """
+    if type(node) is tuple:
+        if node and node[0] == "fundef":
+            return True
+        if len(node) >= 3 and node[0] == "name" and node[2] in keys:
+            return True
+        return any(_may_see(c, keys) for c in node)
+    if type(node) is list:
+        return any(_may_see(c, keys) for c in node)
+    return False
 
 
 def _temporal(text: str) -> Any:
@@ -126,6 +151,8 @@ class Compiler:
             v = env.vars.get(name, MISSING)
             if v is not MISSING:
                 if env.raw and v is not None and type(v) not in _PLAIN:
+                    if type(v) is int:  # the usual variable: to_feel's first case, inlined
+                        return _D(v)
                     return to_feel(v)
                 return v
             v = env.lookup(name)
@@ -155,10 +182,20 @@ class Compiler:
             "**": _ops.power,
         }[op]
         pos = node[1]
+        fast = _DECIMAL_OPS.get(op)
 
         def arith(env: Scope) -> Any:
             a = fa(env)
             b = fb(env)
+            if fast is not None and type(a) is _D and type(b) is _D:
+                # number and number, the usual case: _ops' first branch without its dispatch
+                # (anything unusual - an error, a non-finite result - goes the general way)
+                try:
+                    r = fast(a, b)
+                except Exception:
+                    r = None
+                if r is not None and r.is_finite():
+                    return r
             r = fn(a, b)
             if r is None and a is not None and b is not None:
                 env.state.warn(
@@ -215,6 +252,29 @@ class Compiler:
                 return None if c is None else c < 0
 
             return lt
+
+        if op == ">=":
+
+            def ge(env: Scope) -> Any:
+                a = fa(env)
+                b = fb(env)
+                if type(a) is _D and type(b) is _D:
+                    return a >= b
+                c = feel_compare(a, b)
+                return None if c is None else c >= 0
+
+            return ge
+        if op == "<=":
+
+            def le(env: Scope) -> Any:
+                a = fa(env)
+                b = fb(env)
+                if type(a) is _D and type(b) is _D:
+                    return a <= b
+                c = feel_compare(a, b)
+                return None if c is None else c <= 0
+
+            return le
 
         def cmp(env: Scope) -> Any:
             c = feel_compare(fa(env), fb(env))
@@ -407,6 +467,25 @@ class Compiler:
 
     def c_context(self, node: Node) -> Compiled:
         entries = [(k, self.compile(e)) for k, e in node[2]]
+        earlier: set[str] = set()
+        flat = True
+        for k, e in node[2]:
+            if _may_see(e, earlier):
+                flat = False
+                break
+            earlier.add(k)
+        if flat:
+            # No entry names an entry before it (those it would see), and none defines a
+            # function (which would keep the context's scope): each entry gives the same value
+            # in the enclosing scope, without a scope for the context.
+
+            def flat_context(env: Scope) -> Any:
+                d: dict[str, Any] = {}
+                for k, f in entries:
+                    d[k] = f(env)
+                return d
+
+            return flat_context
 
         def context(env: Scope) -> Any:
             d: dict[str, Any] = {}

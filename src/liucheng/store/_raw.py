@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import operator
 import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any, cast
@@ -23,7 +24,7 @@ from sqlalchemy.exc import DBAPIError
 
 from . import _codec, schema
 
-__all__ = ["RawCursor", "TableCodec", "codec_for", "quote"]
+__all__ = ["RawCursor", "TableCodec", "codec_for", "driver_of", "quote"]
 
 _UTC = _dt.UTC
 _fromiso = _dt.datetime.fromisoformat
@@ -171,6 +172,13 @@ class TableCodec:
             f"UPDATE {name} SET {', '.join(f'{q[n]} = {p}' for n in rest)} WHERE id = {p}"
         )
         self._id_index = self.names.index("id")
+        # every column value in one C call (a tuple even for a one-column table)
+        getter = operator.attrgetter(*self.names)
+        self._get: Callable[[Any], tuple[Any, ...]] = (
+            getter if len(self.names) > 1 else (lambda record: (getter(record),))
+        )
+        #: DELETE ... WHERE id IN (n marks), by n (see delete_in)
+        self._delete_in: dict[int, str] = {}
 
     @property
     def mark(self) -> str:
@@ -179,10 +187,20 @@ class TableCodec:
 
     def params(self, record: Any) -> list[Any]:
         """The record's column values, converted for the driver, in :attr:`names` order."""
-        values = [getattr(record, n) for n in self.names]
+        values = list(self._get(record))
         for i, f in self._conv_binds:
-            values[i] = f(values[i])
+            value = values[i]
+            if value is not None:  # (every conversion keeps NULL)
+                values[i] = f(value)
         return values
+
+    def delete_in(self, n: int) -> str:
+        """``DELETE`` of the rows whose id is one of ``n`` parameters."""
+        sql = self._delete_in.get(n)
+        if sql is None:
+            marks = ", ".join([self.mark] * n)
+            sql = self._delete_in[n] = f"DELETE FROM {self.table.name} WHERE id IN ({marks})"
+        return sql
 
     def update_params(self, record: Any) -> list[Any]:
         """Parameters of :attr:`update_id`: every column but id, then id."""
@@ -195,7 +213,9 @@ class TableCodec:
         """A record from a row selected with :attr:`select`."""
         values = list(row)
         for i, f in self._conv_reads:
-            values[i] = f(values[i])
+            value = values[i]
+            if value is not None:  # (every conversion keeps NULL; most optional columns are)
+                values[i] = f(value)
         return self.cls(*values)
 
     def bind_value(self, name: str, value: Any) -> Any:
@@ -216,13 +236,28 @@ def codec_for(table: _Table, cls: type[Any], dialect: str) -> TableCodec:
     return codec
 
 
+def driver_of(connection: Connection) -> Any:
+    """The DBAPI connection under ``connection``, looked up once per connection object.
+
+    (SQLAlchemy's lookup goes through two properties each time, several microseconds, paid
+    a few times per transaction.) A connection object serves one checkout: PostgreSQL and nested
+    transactions take a new one each time; the SQLite connections kept checked out are replaced
+    once invalidated (``SqlStore._hot_connection``, the read connections), never revalidated.
+    """
+    try:
+        return connection._lc_driver  # type: ignore[attr-defined]
+    except AttributeError:
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        connection._lc_driver = driver  # type: ignore[attr-defined]
+        return driver
+
+
 class RawCursor:
     """A DBAPI cursor on a transaction's connection; errors come out as SQLAlchemy's."""
 
     def __init__(self, connection: Connection) -> None:
-        dbapi_connection = connection.connection.driver_connection
-        assert dbapi_connection is not None
-        self._cursor = dbapi_connection.cursor()
+        self._cursor = driver_of(connection).cursor()
         dbapi = connection.dialect.dbapi
         assert dbapi is not None
         self._error: type[Exception] = dbapi.Error

@@ -5,13 +5,15 @@ whole change set with a few statements: revision-checked instance updates (optim
 ``executemany`` upserts and deletes of index rows, and one ``executemany`` of history rows.
 These hot statements, and the reads an engine command makes (instance, index rows, latest
 definition), run as pre-rendered SQL on the driver cursor (:mod:`._raw`); on a SQLite file one
-connection stays checked out between transactions (see :meth:`SqlStore._begin`), and the
+connection stays checked out between transactions (see :meth:`SqlStore.transaction`), and the
 transactions of that connection and of the read connections begin and end on the driver too
 (:func:`_raw_begin`), with the latest definition of each process cached on the write connection
-(:meth:`SqlTransaction.latest_definition`).
+(:meth:`SqlTransaction.latest_definition`). The engine's queries, one statement each, run
+without BEGIN and COMMIT (:meth:`SqlStore.statement_transaction`).
 
 The code is split by level: this module holds :class:`SqlStore` (connections and
-transactions) and assembles :class:`SqlTransaction` from mixins: ``._sql_connection``
+transactions; their context managers are ``._sql_scope``) and assembles :class:`SqlTransaction`
+from mixins: ``._sql_connection``
 (group commit, raw BEGIN/COMMIT, disconnect errors), ``._sql_base`` (state and helpers
 shared by the mixins), ``._sql_reads`` (queries), ``._sql_writes`` (:meth:`~SqlTransaction.apply`)
 and ``._sql_history`` (history rows: append, merged pairs, query).
@@ -21,25 +23,35 @@ from __future__ import annotations
 
 import datetime as _dt
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, suppress
+from collections.abc import Callable
+from contextlib import AbstractContextManager, suppress
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from liucheng.engine.ports import DefinitionRecord
-from liucheng.errors import ConcurrencyError, StoreError
 
-from . import schema
-from ._database import READ_ONLY, DatabaseSettings, connect_database
+from . import _sql_scope, schema
+from ._database import DatabaseSettings, connect_database
 from ._org import SqlOrgRevisions
-from ._sql_connection import _close_reader, _disconnected, _GroupCommit, _raw_begin, _raw_end
+from ._sql_connection import _close_reader, _GroupCommit
 from ._sql_history import _MERGE  # noqa: F401  (migration 0006 names it here)
 from ._sql_reads import SqlReads
+from ._sql_scope import (
+    GROUP,
+    PG_STATEMENT,
+    PLAIN,
+    READ,
+    STATEMENT,
+    _Scope,
+)
 from ._sql_writes import EXTERNAL_TASK_CHANNEL, JOB_CHANNEL, SqlWrites
+
+# (store._retry reads it here)
+_RETRYABLE_SQLSTATES = _sql_scope._RETRYABLE_SQLSTATES
 
 __all__ = [
     "EXTERNAL_TASK_CHANNEL",
@@ -49,8 +61,6 @@ __all__ = [
     "upgrade_schema",
 ]
 
-# PostgreSQL: serialization_failure, deadlock_detected, lock_not_available.
-_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -81,6 +91,8 @@ class SqlStore(SqlOrgRevisions):
     #: Engines on this store keep the instance documents they wrote last and start a command
     #: from them instead of reading the row (the revision-checked write detects a stale one).
     cache_instance_states = True
+    #: The class of the transaction objects (set below, once it is defined).
+    transaction_class: type[SqlTransaction]
 
     def __init__(
         self,
@@ -111,78 +123,40 @@ class SqlStore(SqlOrgRevisions):
         After a commit that created or changed jobs, every callable in :attr:`job_listeners` is
         called (in-process wake-up of job executors; other processes hear PostgreSQL's NOTIFY).
         """
-        # (not a generator of its own: each context manager layer costs every command)
-        return self._transaction(self._begin)
+        # On a SQLite file, checking a connection out of the pool and back costs several times
+        # what BEGIN and COMMIT cost, and SQLite has one writer at a time anyway: transactions
+        # share one connection through group commit (see _GroupCommit). A transaction opened on
+        # a thread that already holds the shared connection (nested) takes a pooled one.
+        group = self._group
+        if group is None or group.owner == threading.get_ident():
+            return _Scope(self, PLAIN)
+        return _Scope(self, GROUP)
 
     def read_transaction(self) -> AbstractContextManager[SqlTransaction]:
         """A transaction for reading only: a consistent snapshot of committed data.
 
         On a SQLite file it runs on a pooled connection of its own with a deferred BEGIN, so
         reads neither wait for nor join the writers' group commit (and never see a batch's
-        uncommitted writes). Elsewhere it is :meth:`transaction`.
+        uncommitted writes). Read connections stay checked out between transactions, like the
+        write connection (a pool checkout costs more than a read); each is used by one reader at
+        a time. Elsewhere it is :meth:`transaction`.
         """
-        return self._transaction(self._begin_read if self._group else self._begin)
+        return _Scope(self, READ) if self._group is not None else self.transaction()
 
-    @contextmanager
-    def _begin_read(self) -> Iterator[Connection]:
-        # Read connections stay checked out between transactions, like the write connection
-        # (a pool checkout costs more than a read); each is used by one reader at a time.
-        with self._idle_lock:
-            connection = self._idle_readers.pop() if self._idle_readers else None
-        if connection is None or connection.closed or connection.invalidated:
-            connection = self.engine.connect()
-            connection.info[READ_ONLY] = True
-        try:
-            _raw_begin(connection, "BEGIN")
-            try:
-                yield connection
-            except BaseException:
-                _raw_end(connection, commit=False)
-                raise
-            _raw_end(connection, commit=True)
-        except BaseException:
-            _close_reader(connection)
-            raise
-        with self._idle_lock:
-            self._idle_readers.append(connection)
+    def statement_transaction(self) -> AbstractContextManager[SqlTransaction]:
+        """Reads without a transaction: every statement is a snapshot of its own.
 
-    @contextmanager
-    def _transaction(
-        self, begin: Callable[[], AbstractContextManager[Connection]]
-    ) -> Iterator[SqlTransaction]:
-        body_done = False
-        try:
-            with begin() as connection:
-                tx = SqlTransaction(connection, self.dialect, self.history_ttl, self.definitions)
-                try:
-                    yield tx
-                except DBAPIError as exc:
-                    self._check_disconnect(connection, exc)
-                    raise
-                finally:
-                    # Before the connection passes to another thread (group commit): a driver
-                    # cursor finalised later, on this thread, would touch the connection while
-                    # the other thread uses it.
-                    tx.close()
-                body_done = True
-        except DBAPIError as exc:
-            if exc.connection_invalidated:
-                # (no pool_pre_ping: a dead pooled connection shows here, on first use)
-                raise _disconnected(exc, committing=body_done) from exc
-            if not isinstance(exc, OperationalError):
-                raise
-            if getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
-                raise ConcurrencyError(
-                    f"transaction conflict: {exc.orig}", code="store.conflict"
-                ) from exc
-            raise StoreError(
-                f"database error: {exc.orig}",
-                code="store.operational",
-                hint="check that the database is reachable and not locked by another program",
-            ) from exc
-        if tx.jobs_changed:
-            for listener in self.job_listeners:
-                listener()
+        For reads that run one statement (the engine's queries): no BEGIN and no COMMIT on
+        a SQLite file (a read connection in autocommit, as :meth:`read_transaction`'s) and on
+        PostgreSQL (the driver connection in autocommit while it is checked out: one round trip
+        instead of three). Two statements may see different commits: a read that needs one
+        snapshot for several statements takes :meth:`read_transaction`.
+        """
+        if self._group is not None:
+            return _Scope(self, STATEMENT)
+        if self.dialect == "postgresql":
+            return _Scope(self, PG_STATEMENT)
+        return self.transaction()
 
     def _check_disconnect(self, connection: Connection, exc: DBAPIError) -> None:
         """Invalidate the connection and the whole pool when ``exc`` means the server is gone.
@@ -200,16 +174,6 @@ class SqlStore(SqlOrgRevisions):
                 self.engine.pool._invalidate(proxied, exc.orig)  # what SQLAlchemy calls
                 connection.invalidate(exc.orig)
                 exc.connection_invalidated = True
-
-    def _begin(self) -> AbstractContextManager[Connection]:
-        # On a SQLite file, checking a connection out of the pool and back costs several times
-        # what BEGIN and COMMIT cost, and SQLite has one writer at a time anyway: transactions
-        # share one connection through group commit (see _GroupCommit). A transaction opened on
-        # a thread that already holds the shared connection (nested) takes a pooled one.
-        group = self._group
-        if group is None or group.owner == threading.get_ident():
-            return self.engine.begin()
-        return group.member(self._hot_connection)
 
     def _hot_connection(self) -> Connection:
         hot = self._hot
@@ -263,3 +227,6 @@ class SqlStore(SqlOrgRevisions):
 
 class SqlTransaction(SqlWrites, SqlReads):
     """The transaction object of :class:`SqlStore` (see ``liucheng.engine.ports.Transaction``)."""
+
+
+SqlStore.transaction_class = SqlTransaction

@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from liucheng.errors import ConcurrencyError, StoreError
 
 from ._database import RAW_TX, READ_ONLY
+from ._raw import driver_of
 
 # Keys in a SQLite connection's ``info`` (see SqlTransaction.latest_definition): the cache of
 # latest definitions, and the flag of a transaction that deploys.
@@ -72,37 +73,43 @@ class _GroupCommit:
         finally:
             self._release()
 
-    @contextmanager
-    def member(self, connect: Callable[[], Connection]) -> Iterator[Connection]:
-        """Run one transaction as a member of the open batch."""
+    def join(self, connect: Callable[[], Connection]) -> tuple[Connection, bool]:
+        """Take the connection for one transaction of the open batch (opening one if none).
+
+        Returns the connection and whether this transaction opened the batch; every ``join``
+        is followed by one :meth:`leave` (see ``._sql_scope``).
+        """
         self._take()
         try:
             connection = connect()
-            raw = connection.connection.driver_connection
-            assert raw is not None
             first = self.open is None
             if first:
                 _raw_begin(connection, "BEGIN IMMEDIATE")
                 self.open = connection
             else:
-                raw.execute("SAVEPOINT lc_member")
+                driver_of(connection).execute("SAVEPOINT lc_member")
         except BaseException:
             self._release()
             raise
-        failure: BaseException | None = None
-        try:
-            yield connection
-        except BaseException as exc:
-            failure = exc
+        return connection, first
+
+    def leave(self, connection: Connection, first: bool, failure: BaseException | None) -> None:
+        """End the transaction :meth:`join` began: keep its writes in the batch (``failure`` is
+        ``None``) or take them back; commit the batch when nobody waits to join it.
+
+        Raises ``failure`` again after taking its writes back, or the error of the batch's
+        COMMIT (which then holds none of the writes).
+        """
         try:
             if failure is None:
                 if not first:
-                    raw.execute("RELEASE lc_member")
+                    driver_of(connection).execute("RELEASE lc_member")
                 self.members += 1
             elif first:  # nothing else in the batch yet
                 self.open = None
                 _raw_end(connection, commit=False)
             else:
+                raw = driver_of(connection)
                 raw.execute("ROLLBACK TO lc_member")
                 raw.execute("RELEASE lc_member")
         except BaseException as exc:
@@ -160,8 +167,7 @@ def _raw_begin(connection: Connection, sql: str) -> None:
     listener of ``._database`` emits nothing while :data:`RAW_TX` is set); :func:`_raw_end`
     ends that one too.
     """
-    driver = connection.connection.driver_connection
-    assert driver is not None
+    driver = driver_of(connection)
     try:
         driver.execute(sql)
     except driver_error(connection) as exc:
@@ -180,8 +186,7 @@ def _raw_end(connection: Connection, *, commit: bool) -> None:
             else:
                 joined.rollback()
             return
-        driver = connection.connection.driver_connection
-        assert driver is not None
+        driver = driver_of(connection)
         try:
             if commit:
                 driver.commit()

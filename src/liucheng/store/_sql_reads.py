@@ -20,13 +20,19 @@ from liucheng.errors import StoreError
 
 from . import schema
 from ._database import RAW_TX, READ_ONLY
-from ._raw import codec_for, quote
+from ._raw import TableCodec, codec_for, quote
 from ._sql_base import _LOCKED_KINDS, SqlTransactionBase, _identity, _paged, _record
 from ._sql_connection import _DEPLOYING, _LATEST
 
 # Hot statements run on the driver cursor (see ._raw); the rest are SQLAlchemy Core, built once
 # where they are fixed.
 _GET_DEFINITION = select(schema.definition).where(schema.definition.c.id == bindparam("id"))
+
+#: A find_rows statement: SQL (``None``: nothing can match), per bound filter its name, the
+#: column's conversion and whether the value is a list, the filters compared in Python, codec.
+_Plan = tuple[str | None, tuple[tuple[str, Any, bool], ...], tuple[str, ...], TableCodec]
+_PLANS: dict[tuple[Any, str], _Plan] = {}
+_PLANS_MAX = 512
 
 
 class SqlReads(SqlTransactionBase):
@@ -188,29 +194,82 @@ class SqlReads(SqlTransactionBase):
         order_by: Sequence[str] = (),
     ) -> list[Any]:
         """Index rows whose attributes equal every filter value (lists: any member)."""
+        # The statement depends on the filters' names and shapes (value, NULL, a list of n),
+        # the order and the page: built once per shape (_plan), bound per call.
+        shape: list[Any] = [kind, tuple(order_by)]
+        if page is not None:
+            shape.append((page.limit, page.offset))
+        if filters:
+            for name, want in filters.items():
+                if want is None:
+                    shape.append((name, None))
+                elif isinstance(want, list | tuple | set | frozenset):
+                    shape.append((name, len(want)))
+                else:
+                    shape.append(name)
+        key = tuple(shape)
+        plan = _PLANS.get((key, self.dialect))
+        if plan is None:
+            plan = self._plan(kind, filters, page, order_by)
+            if len(_PLANS) >= _PLANS_MAX:
+                _PLANS.clear()
+            _PLANS[key, self.dialect] = plan
+        sql, binds, post, codec = plan
+        if sql is None:
+            return []
+        params: list[Any] = []
+        if binds:
+            assert filters is not None
+            for name, bind, many in binds:
+                want = filters[name]
+                if many:
+                    if bind is None:
+                        params.extend(want)
+                    else:
+                        params.extend(v if v is None else bind(v) for v in want)
+                else:
+                    params.append(want if bind is None else bind(want))
+        record = codec.record
+        rows = [record(r) for r in self.raw.execute(sql, params).fetchall()]
+        if post:
+            assert filters is not None
+            rows = [r for r in rows if matches(r, {n: filters[n] for n in post})]
+            if page is not None:
+                end = None if page.limit is None else page.offset + page.limit
+                rows = rows[page.offset : end]
+        if kind in _LOCKED_KINDS:
+            self._read[kind].update(r.id for r in rows)
+        return rows
+
+    def _plan(
+        self,
+        kind: str,
+        filters: dict[str, Any] | None,
+        page: Page | None,
+        order_by: Sequence[str],
+    ) -> _Plan:
         table = self._table(kind)
         codec = self._codec(kind)
         p = codec.mark
         where: list[str] = []
-        params: list[Any] = []
-        post: dict[str, Any] = {}
+        binds: list[tuple[str, Any, bool]] = []
+        post: list[str] = []
         for name, want in (filters or {}).items():
             column = table.c.get(name)
             if column is None:
                 raise StoreError(f"{kind} rows have no attribute {name!r}", code="store.filter")
             if isinstance(column.type, schema.JsonText):
-                post[name] = want  # JSON values compare in Python, exactly like the memory store
+                post.append(name)  # JSON values compare in Python, exactly like the memory store
             elif isinstance(want, list | tuple | set | frozenset):
-                values = list(want)
-                if not values:
-                    return []
-                where.append(f"{quote(name)} IN ({', '.join([p] * len(values))})")
-                params.extend(codec.bind_value(name, v) for v in values)
+                if not want:
+                    return (None, (), (), codec)
+                where.append(f"{quote(name)} IN ({', '.join([p] * len(want))})")
+                binds.append((name, codec.bind_of.get(name), True))
             elif want is None:
                 where.append(f"{quote(name)} IS NULL")
             else:
                 where.append(f"{quote(name)} = {p}")
-                params.append(codec.bind_value(name, want))
+                binds.append((name, codec.bind_of.get(name), False))
         for name in order_by:
             if name not in table.c:
                 raise StoreError(f"{kind} rows have no attribute {name!r}", code="store.filter")
@@ -230,16 +289,7 @@ class SqlReads(SqlTransactionBase):
             # Fetch-and-lock reads tasks by topic to lock some of them: concurrent fetchers
             # skip each other's rows instead of locking the same task twice.
             sql += " FOR UPDATE SKIP LOCKED"
-        record = codec.record
-        rows = [record(r) for r in self.raw.execute(sql, params).fetchall()]
-        if post:
-            rows = [r for r in rows if matches(r, post)]
-            if page is not None:
-                end = None if page.limit is None else page.offset + page.limit
-                rows = rows[page.offset : end]
-        if kind in _LOCKED_KINDS:
-            self._read[kind].update(r.id for r in rows)
-        return rows
+        return (sql, tuple(binds), tuple(post), codec)
 
     def due_jobs(self, now: _dt.datetime, *, limit: int | None = None) -> list[JobRecord]:
         """Due jobs with retries left and no live lock, earliest first."""

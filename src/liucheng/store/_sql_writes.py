@@ -90,7 +90,7 @@ class SqlWrites(SqlHistory):
             rows = []
             for rec in changes.instances_insert:
                 values = icodec.params(rec)
-                values[icodec.names.index("revision")] = 1
+                values[_REVISION_COLUMN] = 1
                 rows.append(values)
             try:
                 raw.executemany(icodec.insert, rows)
@@ -119,11 +119,7 @@ class SqlWrites(SqlHistory):
         for instance_id, expected in changes.instances_delete:
             if not expected:
                 continue
-            mark = "%s" if self.dialect == "postgresql" else "?"
-            result = raw.execute(
-                f"DELETE FROM lc_instance WHERE id = {mark} AND revision = {mark}",
-                (instance_id, expected),
-            )
+            result = raw.execute(_DELETE_INSTANCE_SQL[self.dialect], (instance_id, expected))
             if result.rowcount != 1:
                 raise _conflict(instance_id, expected)
         for kind, ids in changes.deletes.items():
@@ -133,11 +129,7 @@ class SqlWrites(SqlHistory):
             id_list = list(ids)
             for start in range(0, len(id_list), _CHUNK):
                 chunk = id_list[start : start + _CHUNK]
-                raw.execute(
-                    f"DELETE FROM {codec.table.name} WHERE id IN "
-                    f"({', '.join([codec.mark] * len(chunk))})",
-                    chunk,
-                )
+                raw.execute(codec.delete_in(len(chunk)), chunk)
         for kind, upserts in changes.upserts.items():
             if not upserts:
                 continue
@@ -222,6 +214,11 @@ _STATE_COLUMNS = ("definition_id", "state", "ended_at", "revision", "doc", "has_
 _INSTANCE_NAMES = tuple(f.name for f in dataclasses.fields(InstanceRecord))
 _STATE_AT = tuple(_INSTANCE_NAMES.index(n) for n in _STATE_COLUMNS)
 _STATE_REVISION_AT = _STATE_COLUMNS.index("revision")
+_REVISION_COLUMN = _INSTANCE_NAMES.index("revision")
+_DELETE_INSTANCE_SQL = {
+    d: f"DELETE FROM lc_instance WHERE id = {m} AND revision = {m}"
+    for d, m in (("sqlite", "?"), ("postgresql", "%s"))
+}
 _UPDATE_STATE_SQL = {
     d: f"UPDATE lc_instance SET {', '.join(f'{quote(n)} = {m}' for n in _STATE_COLUMNS)} "
     f"WHERE id = {m} AND revision = {m}"
