@@ -58,15 +58,21 @@ def _run(fn: Callable[[Scope], Any], scope: Scope) -> Any:
     try:
         return fn(scope)
     except RecursionError:
-        raise FeelEvaluationError(
-            "expression too deeply nested or recursive to evaluate",
-            code="feel.limit.depth",
-            hint="check for unbounded recursion",
-        ) from None
+        raise _depth_error() from None
     except MemoryError:
-        raise FeelEvaluationError(
-            "expression needs too much memory", code="feel.limit.memory"
-        ) from None
+        raise _memory_error() from None
+
+
+def _depth_error() -> FeelEvaluationError:
+    return FeelEvaluationError(
+        "expression too deeply nested or recursive to evaluate",
+        code="feel.limit.depth",
+        hint="check for unbounded recursion",
+    )
+
+
+def _memory_error() -> FeelEvaluationError:
+    return FeelEvaluationError("expression needs too much memory", code="feel.limit.memory")
 
 
 _T = TypeVar("_T")
@@ -204,15 +210,9 @@ class Expression:
         try:
             return fn(Scope(ctx, None, State(warnings, clock or _default_clock), True))
         except RecursionError:
-            raise FeelEvaluationError(
-                "expression too deeply nested or recursive to evaluate",
-                code="feel.limit.depth",
-                hint="check for unbounded recursion",
-            ) from None
+            raise _depth_error() from None
         except MemoryError:
-            raise FeelEvaluationError(
-                "expression needs too much memory", code="feel.limit.memory"
-            ) from None
+            raise _memory_error() from None
 
     def __repr__(self) -> str:
         return f"Expression({self.text!r})"

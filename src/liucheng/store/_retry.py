@@ -22,10 +22,10 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from liucheng.engine._retry import ATTEMPTS, DISCONNECTED, in_transaction, log, lost_connection
-from liucheng.errors import ConcurrencyError, LiuchengError, StoreError
+from liucheng.errors import LiuchengError
 
 __all__ = [
     "ATTEMPTS",
@@ -58,21 +58,10 @@ def store_error(exc: DBAPIError, *, committing: bool) -> LiuchengError | None:
         committing: The block's work was done and the error came from its COMMIT.
     """
     # (imported here: the store's modules import this one, through the organisation store)
-    from ._sql import _RETRYABLE_SQLSTATES
-    from ._sql_connection import _disconnected
+    from ._sql_scope import translate
 
-    if exc.connection_invalidated:
-        return _disconnected(exc, committing=committing)
-    if not isinstance(exc, OperationalError):
-        return None
-
-    if getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
-        return ConcurrencyError(f"transaction conflict: {exc.orig}", code="store.conflict")
-    return StoreError(
-        f"database error: {exc.orig}",
-        code="store.operational",
-        hint="check that the database is reachable and not locked by another program",
-    )
+    error = translate(exc, committing=committing)
+    return error if isinstance(error, LiuchengError) else None
 
 
 def in_connection(engine: Engine, fn: Callable[[Connection], T], *, attempts: int = ATTEMPTS) -> T:
