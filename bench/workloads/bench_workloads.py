@@ -72,24 +72,48 @@ def _liucheng_instance(engine: Engine, workload: str, index: int) -> int:
         done += 1
 
 
-_CPU: list[float] = [0.0]  # process CPU seconds of the last _timed run
-
-
 def _timed(run_one: Callable[[int], int], seconds: float, limit: int) -> tuple[int, int, float]:
+    count, tasks, elapsed, _cpu = _timed_cpu(run_one, seconds, limit)
+    return count, tasks, elapsed
+
+
+def _timed_cpu(
+    run_one: Callable[[int], int], seconds: float, limit: int
+) -> tuple[int, int, float, float]:
+    """Run instances for ``seconds`` (at most ``limit``): instances, tasks, wall s, CPU s."""
     start = time.perf_counter()
     cpu = time.process_time()
     count = tasks = 0
     while count < limit and time.perf_counter() - start < seconds:
         tasks += run_one(count)
         count += 1
-    _CPU[0] = time.process_time() - cpu
-    return count, tasks, time.perf_counter() - start
+    return count, tasks, time.perf_counter() - start, time.process_time() - cpu
 
 
-def _cpu_ms(count: int) -> float | None:
-    """CPU milliseconds per instance of the last single-client run (steady on a busy machine,
-    unlike instances/s; excludes time waiting for fsync)."""
-    return round(_CPU[0] * 1000 / count, 3) if count else None
+class _Tally:
+    """Instances, tasks, wall and CPU seconds summed over the rounds of an interleaved run."""
+
+    def __init__(self) -> None:
+        self.count = self.tasks = 0
+        self.elapsed = self.cpu = 0.0
+
+    def run(self, run_one: Callable[[int], int], seconds: float) -> None:
+        offset = self.count
+        count, tasks, elapsed, cpu = _timed_cpu(lambda i: run_one(offset + i), seconds, 1_000_000)
+        self.count += count
+        self.tasks += tasks
+        self.elapsed += elapsed
+        self.cpu += cpu
+
+    def figures(self) -> dict[str, Any]:
+        """Instances/s, tasks/s and CPU ms per instance (steady on a busy machine, unlike
+        instances/s; excludes time waiting for fsync)."""
+        return {
+            "instances": self.count,
+            "instances_per_s": round(self.count / self.elapsed, 1),
+            "tasks_per_s": round(self.tasks / self.elapsed, 1) if self.tasks else None,
+            "cpu_ms_per_instance": round(self.cpu * 1000 / self.count, 3) if self.count else None,
+        }
 
 
 def _timed_clients(
@@ -207,19 +231,16 @@ def bench_liucheng(kind: str, seconds: float, tmp: Path, clients: int = 1) -> No
                 )
             return
         for workload in WORKLOADS:
-            _timed(lambda i, w=workload: _liucheng_instance(engine, w, i), 1.0, 20)  # warm-up
-            count, tasks, elapsed = _timed(
-                lambda i, w=workload: _liucheng_instance(engine, w, i), seconds, 1_000_000
-            )
+            run_one = functools.partial(_liucheng_instance, engine, workload)
+            _timed(run_one, 1.0, 20)  # warm-up
+            tally = _Tally()
+            tally.run(run_one, seconds)
             emit(
                 bench="workloads",
                 engine="liucheng",
                 store=kind,
                 workload=workload,
-                instances=count,
-                instances_per_s=round(count / elapsed, 1),
-                tasks_per_s=round(tasks / elapsed, 1) if tasks else None,
-                cpu_ms_per_instance=_cpu_ms(count),
+                **tally.figures(),
             )
         _stored_per_1000("liucheng", kind, lambda: engine.start_process("W2_service_desk"), size)
     finally:
@@ -378,30 +399,6 @@ def commit_floor_ms(tmp: Path, synchronous: str, commits: int = 300) -> float:
     elapsed = time.perf_counter() - start
     db.close()
     return round(elapsed * 1000 / commits, 4)
-
-
-class _Tally:
-    """Instances, tasks, wall and CPU seconds summed over the rounds of an interleaved run."""
-
-    def __init__(self) -> None:
-        self.count = self.tasks = 0
-        self.elapsed = self.cpu = 0.0
-
-    def run(self, run_one: Callable[[int], int], seconds: float) -> None:
-        offset = self.count
-        count, tasks, elapsed = _timed(lambda i: run_one(offset + i), seconds, 1_000_000)
-        self.count += count
-        self.tasks += tasks
-        self.elapsed += elapsed
-        self.cpu += _CPU[0]
-
-    def figures(self) -> dict[str, Any]:
-        return {
-            "instances": self.count,
-            "instances_per_s": round(self.count / self.elapsed, 1),
-            "tasks_per_s": round(self.tasks / self.elapsed, 1) if self.tasks else None,
-            "cpu_ms_per_instance": round(self.cpu * 1000 / self.count, 3) if self.count else None,
-        }
 
 
 def bench_side_by_side(kind: str, seconds: float, tmp: Path, rounds: int = 6) -> None:
